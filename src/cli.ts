@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+/**
+ * The `wsworks` command. `wsworks echo` runs an echo server: every message comes back whole,
+ * with the same type. External conformance and load checks drive it, so its interface is fixed:
+ *
+ *   wsworks echo --port 9001 [--host 127.0.0.1] [--engine js] [--no-deflate]
+ *
+ * It prints `listening <port>` once it accepts connections and, on SIGINT/SIGTERM, closes every
+ * client with 1001 and exits 0.
+ */
+import { parseArgs } from 'node:util';
+import { WSServer } from './server.js';
+import { attachEcho } from './echo.js';
+
+const USAGE = `Usage: wsworks echo --port <port> [--host <address>] [--engine js] [--no-deflate]
+
+  --port <n>       TCP port (0 picks a free one; the chosen port is printed)
+  --host <addr>    interface to listen on (default: all IPv4 interfaces)
+  --engine <name>  codec engine (default: js)
+  --no-deflate     do not negotiate permessage-deflate
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`wsworks: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+async function echo(args: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        engine: { type: 'string', default: 'js' },
+        'no-deflate': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (values.port === undefined) fail('--port is required');
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535 (got "${values.port}")`);
+
+  const server = new WSServer();
+  try {
+    server.config(`Engine=${values.engine}`);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  server.localPort = port;
+  if (values.host) server.localHost = values.host;
+  if (values.host?.includes(':')) server.config('UseIPv6=1');
+  server.connectionBacklog = 1024; // the reference's default of 5 would drop bursts of connects
+  server.config('BufferMessage=True');
+  server.config('TcpNoDelay=True');
+  server.config('MaxConnections=100000');
+  if (values['no-deflate']) server.config('EnablePermessageDeflate=False');
+  server.on('error', (e) => process.stderr.write(`wsworks: [${e.errorCode}] ${e.description}${e.connectionId ? ` (connection ${e.connectionId})` : ''}\n`));
+  attachEcho(server);
+
+  try {
+    await server.startListening();
+  } catch (err) {
+    process.stderr.write(`wsworks: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`listening ${server.localPort}\n`);
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    server.config('DisconnectStatusCode=1001');
+    server.config('DisconnectStatusDescription=Server shutting down');
+    server.shutdown().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`wsworks: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === 'echo') {
+  await echo(rest);
+} else if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  process.stdout.write(USAGE);
+} else {
+  fail(`unknown command "${command}"`);
+}

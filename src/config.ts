@@ -1,0 +1,225 @@
+/**
+ * The table of config settings: every setting of the reference plus the few wsworks adds,
+ * each with its type, default, per-connection form and what it means on Node.
+ */
+import { WSServerError, ErrorCode } from './errors.js';
+
+/** How a setting's value is parsed and printed. */
+export type SettingKind = 'bool' | 'int' | 'string';
+
+/** One row of the settings table. */
+export interface SettingSpec {
+  /** Canonical name, as the reference spells it. */
+  readonly name: string;
+  readonly kind: SettingKind;
+  readonly default: boolean | number | string;
+  /** Also settable per connection as `Name[connectionId]`. */
+  readonly perConnection?: boolean;
+  /** Only the per-connection form exists (e.g. SSLNegotiatedCipher[connId]). */
+  readonly connectionOnly?: boolean;
+  /** Cannot be set by the application. */
+  readonly readOnly?: boolean;
+  /** Inclusive bounds for int settings. */
+  readonly min?: number;
+  readonly max?: number;
+  /** The allowed values of an int setting, when they are a short list. */
+  readonly oneOf?: readonly number[];
+  /** The reference's error code raised when set while listening. */
+  readonly lockedWhileListening?: number;
+  /** What the setting does in wsworks, and where Node differs from the reference. */
+  readonly doc: string;
+}
+
+const TLS12_SIGNATURE_ALGORITHMS =
+  'sha512-ecdsa,sha512-rsa,sha512-dsa,sha384-ecdsa,sha384-rsa,sha384-dsa,sha256-ecdsa,sha256-rsa,sha256-dsa,sha224-ecdsa,sha224-rsa,sha224-dsa,sha1-ecdsa,sha1-rsa,sha1-dsa';
+const TLS13_SIGNATURE_ALGORITHMS =
+  'rsa_pss_sha256,rsa_pss_sha384,rsa_pss_sha512,rsa_pkcs1_sha256,rsa_pkcs1_sha384,rsa_pkcs1_sha512,ecdsa_secp256r1_sha256,ecdsa_secp384r1_sha384,ecdsa_secp521r1_sha512,ed25519,ed448';
+const TLS13_SUPPORTED_GROUPS =
+  'ecdhe_x25519,ecdhe_x448,ecdhe_secp256r1,ecdhe_secp384r1,ecdhe_secp521r1,ffdhe_2048,ffdhe_3072,ffdhe_4096,ffdhe_6144,ffdhe_8192';
+
+const SSL_LATER = 'Takes effect with UseSSL (wss://).';
+
+/** Every setting `config()` accepts. */
+export const SETTINGS: readonly SettingSpec[] = [
+  // WebSocketServer settings
+  { name: 'BufferMessage', kind: 'bool', default: false, doc: 'True: DataIn fires once per whole message. False: once per received frame, with EOM on the last.' },
+  { name: 'DisconnectStatusCode', kind: 'int', default: 1000, min: 1000, max: 4999, doc: 'Close code sent by Disconnect().' },
+  { name: 'DisconnectStatusDescription', kind: 'string', default: '', doc: 'Close reason sent by Disconnect(); empty uses the standard description of DisconnectStatusCode.' },
+  { name: 'EnablePermessageDeflate', kind: 'bool', default: true, doc: 'Accept permessage-deflate (RFC 7692) when a client offers it.' },
+  { name: 'MaxFrameSize', kind: 'int', default: 131072, min: 1, max: 0x7fffffff, doc: 'Outgoing messages longer than this are sent as several fragments of at most this size.' },
+  { name: 'MaxLineLength', kind: 'int', default: 2048, min: 1, max: 0x7fffffff, perConnection: true, doc: 'In line mode, DataIn fires with EOL=False when a line reaches this length. Server-wide value is the default for new connections.' },
+  { name: 'MessageLength', kind: 'int', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, perConnection: true, doc: 'Async sending: the next MessageLength bytes sent form one message; only its last frame has FIN. 0: every send is a whole message.' },
+  { name: 'WaitForCloseResponse', kind: 'bool', default: true, doc: "True: after sending a close frame, wait (up to CloseTimeout) for the client's close before dropping TCP. False: drop TCP right after sending it." },
+  // TCPServer settings
+  { name: 'AllowedClients', kind: 'string', default: '*', doc: 'Comma-separated host names or IP addresses (wildcard *) that may connect; others get ConnectionRequest with accept=false.' },
+  { name: 'BindExclusively', kind: 'bool', default: true, doc: 'True: listen with exclusive: true (the port is not shared with cluster workers). Node/libuv always sets SO_REUSEADDR; a port in use fails with 10048 either way.' },
+  { name: 'BlockedClients', kind: 'string', default: '', doc: 'Comma-separated host names or IP addresses (wildcard *) that may not connect.' },
+  { name: 'CloseStreamAfterTransfer', kind: 'bool', default: true, doc: 'SetUploadStream/UploadStream: destroy the stream after it was sent.' },
+  { name: 'DefaultConnectionTimeout', kind: 'int', default: 0, min: 0, max: 86400, doc: `Inactivity timeout (seconds) during the TLS handshake. ${SSL_LATER}` },
+  { name: 'InBufferSize', kind: 'int', default: 65536, min: 1024, max: 0x7fffffff, doc: 'Bytes a connection may have received but not yet decoded (while a decode job is in flight or AcceptData is False) before reading pauses. Node exposes no SO_RCVBUF for TCP.' },
+  { name: 'KeepAliveInterval', kind: 'int', default: 0, min: 0, max: 0x7fffffff, doc: 'Accepted; Node 20 exposes no TCP_KEEPINTVL, so the system interval applies.' },
+  { name: 'KeepAliveTime', kind: 'int', default: 0, min: 0, max: 0x7fffffff, doc: 'Milliseconds of inactivity before TCP keep-alive probes (socket.setKeepAlive). 0: keep-alive off.' },
+  { name: 'MaxConnections', kind: 'int', default: 1000, min: 1, max: 100000, lockedWhileListening: ErrorCode.MaxConnectionsLocked, doc: 'Simultaneous connections; one more is answered with HTTP 503 and closed.' },
+  { name: 'OutBufferSize', kind: 'int', default: 1048576, min: 1024, max: 0x7fffffff, doc: 'Bytes a connection may have queued for sending; an async send beyond it fails with 10035 and ReadyToSend fires once it drains.' },
+  { name: 'PreferredDHGroupBits', kind: 'int', default: 2048, min: 1024, max: 8192, doc: `Diffie-Hellman group size. ${SSL_LATER}` },
+  { name: 'TcpNoDelay', kind: 'bool', default: false, doc: "True disables Nagle's algorithm on each connection (socket.setNoDelay)." },
+  { name: 'UseIPv6', kind: 'int', default: 0, oneOf: [0, 1, 2], doc: '0: IPv4 only, 1: IPv6 only, 2: both.' },
+  // SSL settings (wss://)
+  { name: 'LogSSLPackets', kind: 'bool', default: false, doc: SSL_LATER },
+  { name: 'ReuseSSLSession', kind: 'bool', default: false, doc: SSL_LATER },
+  { name: 'SSLCACerts', kind: 'string', default: '', doc: SSL_LATER },
+  { name: 'SSLCheckCRL', kind: 'int', default: 0, oneOf: [0, 1, 2], doc: SSL_LATER },
+  { name: 'SSLCheckOCSP', kind: 'int', default: 0, oneOf: [0, 1, 2], doc: SSL_LATER },
+  { name: 'SSLCipherStrength', kind: 'int', default: 0, min: 0, max: 4096, doc: SSL_LATER },
+  { name: 'SSLContextProtocol', kind: 'string', default: 'TLS', doc: 'Java-only (SSLContext.getInstance); accepted and ignored on Node.' },
+  { name: 'SSLEnabledCipherSuites', kind: 'string', default: '*', doc: SSL_LATER },
+  { name: 'SSLEnabledProtocols', kind: 'int', default: 4032, min: 0, max: 0xffff, doc: SSL_LATER },
+  { name: 'SSLEnableRenegotiation', kind: 'bool', default: true, doc: SSL_LATER },
+  { name: 'SSLIncludeCertChain', kind: 'bool', default: false, doc: 'Client-side setting of the reference (SSLServerAuthentication); accepted, no effect on a server.' },
+  { name: 'SSLKeyLogFile', kind: 'string', default: '', doc: SSL_LATER },
+  { name: 'SSLNegotiatedCipher', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated cipher.' },
+  { name: 'SSLNegotiatedCipherStrength', kind: 'int', default: 0, connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated cipher strength.' },
+  { name: 'SSLNegotiatedCipherSuite', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated cipher suite.' },
+  { name: 'SSLNegotiatedKeyExchange', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated key exchange.' },
+  { name: 'SSLNegotiatedKeyExchangeStrength', kind: 'int', default: 0, connectionOnly: true, readOnly: true, doc: 'Per connection: the key exchange strength.' },
+  { name: 'SSLNegotiatedVersion', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated TLS version.' },
+  { name: 'SSLServerCACerts', kind: 'string', default: '', doc: 'Client-side setting of the reference; accepted, no effect on a server.' },
+  { name: 'SSLTrustManagerFactoryAlgorithm', kind: 'string', default: '', doc: 'Java-only (TrustManagerFactory); accepted and ignored on Node.' },
+  { name: 'TLS12SignatureAlgorithms', kind: 'string', default: TLS12_SIGNATURE_ALGORITHMS, doc: SSL_LATER },
+  { name: 'TLS12SupportedGroups', kind: 'string', default: 'ecdhe_secp256r1,ecdhe_secp384r1,ecdhe_secp521r1', doc: SSL_LATER },
+  { name: 'TLS13KeyShareGroups', kind: 'string', default: 'ecdhe_x25519,ecdhe_secp256r1,ecdhe_secp384r1,ffdhe_2048,ffdhe_3072', doc: SSL_LATER },
+  { name: 'TLS13SignatureAlgorithms', kind: 'string', default: TLS13_SIGNATURE_ALGORITHMS, doc: SSL_LATER },
+  { name: 'TLS13SupportedGroups', kind: 'string', default: TLS13_SUPPORTED_GROUPS, doc: SSL_LATER },
+  // Base settings
+  { name: 'BuildInfo', kind: 'string', default: '', readOnly: true, doc: 'wsworks version, Node version and engine.' },
+  { name: 'GUIAvailable', kind: 'bool', default: false, doc: 'No meaning on Node (the event loop always runs); accepted and ignored.' },
+  { name: 'LicenseInfo', kind: 'string', default: '', readOnly: true, doc: 'wsworks is MIT licensed; no license key is needed.' },
+  { name: 'MaskSensitive', kind: 'bool', default: true, doc: 'Mask Authorization/Cookie header values in Log messages.' },
+  { name: 'UseDaemonThreads', kind: 'bool', default: true, doc: 'Worker threads (engine pool) do not keep the process alive.' },
+  { name: 'UseInternalSecurityAPI', kind: 'bool', default: false, doc: 'No meaning on Node (TLS is always OpenSSL); accepted and ignored.' },
+  // wsworks settings beyond the reference
+  { name: 'LogLevel', kind: 'int', default: 1, oneOf: [0, 1, 2, 3], doc: 'Log event verbosity: 0 none, 1 info, 2 verbose, 3 debug.' },
+  { name: 'MaxMessageSize', kind: 'int', default: 104857600, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Largest message (after inflation) a client may send; more closes with 1009. 0: no limit.' },
+  { name: 'HandshakeTimeout', kind: 'int', default: 30, min: 0, max: 86400, doc: 'Seconds a new TCP connection has to complete the WebSocket opening handshake. 0: no limit.' },
+  { name: 'CloseTimeout', kind: 'int', default: 5, min: 0, max: 86400, doc: "Seconds to wait for the client's close frame after sending one (WaitForCloseResponse)." },
+  { name: 'PingInterval', kind: 'int', default: 0, min: 0, max: 86400, doc: 'Send a ping after this many seconds without traffic from the client. 0: off.' },
+  { name: 'IdleTimeout', kind: 'int', default: 0, min: 0, max: 86400, doc: 'Close (1001) a connection after this many seconds without traffic from the client (pongs count). 0: off.' },
+  { name: 'MaxHandshakeSize', kind: 'int', default: 16384, min: 1024, max: 1048576, lockedWhileListening: ErrorCode.InvalidArgument, doc: 'Largest opening-handshake request (bytes of headers); larger gets HTTP 431.' },
+  { name: 'Engine', kind: 'string', default: 'js', doc: 'Codec engine: js (pure TypeScript). Set before StartListening.' },
+];
+
+const BY_LOWER_NAME = new Map(SETTINGS.map((s) => [s.name.toLowerCase(), s]));
+
+/** The spec of a setting by name (case-insensitive), or undefined. */
+export function findSetting(name: string): SettingSpec | undefined {
+  return BY_LOWER_NAME.get(name.toLowerCase());
+}
+
+/** A parsed `config()` argument: `Name`, `Name=Value`, `Name[connId]` or `Name[connId]=Value`. */
+export interface ConfigRequest {
+  readonly spec: SettingSpec;
+  readonly connectionId: string | null;
+  /** null when the call reads the setting. */
+  readonly value: string | null;
+}
+
+/** Parses the argument of `config()`; unknown names throw 10022 with a hint. */
+export function parseConfigRequest(configurationString: string): ConfigRequest {
+  const eq = configurationString.indexOf('=');
+  const left = (eq < 0 ? configurationString : configurationString.slice(0, eq)).trim();
+  const value = eq < 0 ? null : configurationString.slice(eq + 1);
+  const m = /^([A-Za-z0-9]+)(?:\[([^\]]*)\])?$/.exec(left);
+  if (!m) {
+    throw new WSServerError(ErrorCode.InvalidArgument, `Malformed config string "${configurationString}": use "Name", "Name=Value" or "Name[connectionId]=Value".`);
+  }
+  const spec = findSetting(m[1]!);
+  if (!spec) {
+    throw new WSServerError(ErrorCode.InvalidArgument, `Unknown config setting "${m[1]}". The README lists every supported setting.`);
+  }
+  const connectionId = m[2] === undefined ? null : m[2].trim();
+  if (connectionId !== null && !spec.perConnection && !spec.connectionOnly) {
+    throw new WSServerError(ErrorCode.InvalidArgument, `Config setting ${spec.name} has no per-connection form; use "${spec.name}=Value".`);
+  }
+  if (connectionId === null && spec.connectionOnly) {
+    throw new WSServerError(ErrorCode.InvalidArgument, `Config setting ${spec.name} is per connection: use "${spec.name}[connectionId]".`);
+  }
+  if (value !== null && spec.readOnly) {
+    throw new WSServerError(ErrorCode.InvalidArgument, `Config setting ${spec.name} is read-only.`);
+  }
+  return { spec, connectionId, value };
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+
+/** Parses and range-checks a value for a setting; a bad value throws 10022 saying what is allowed. */
+export function parseSettingValue(spec: SettingSpec, raw: string): boolean | number | string {
+  const text = raw.trim();
+  if (spec.kind === 'bool') {
+    const lower = text.toLowerCase();
+    if (TRUE_WORDS.has(lower)) return true;
+    if (FALSE_WORDS.has(lower)) return false;
+    throw new WSServerError(ErrorCode.InvalidArgument, `${spec.name} is a boolean: use True, False, 1, 0, Yes or No (got "${raw}").`);
+  }
+  if (spec.kind === 'int') {
+    if (!/^-?\d+$/.test(text)) {
+      throw new WSServerError(ErrorCode.InvalidArgument, `${spec.name} is an integer (got "${raw}").`);
+    }
+    const n = Number(text);
+    if (spec.oneOf && !spec.oneOf.includes(n)) {
+      throw new WSServerError(ErrorCode.InvalidArgument, `${spec.name} must be one of ${spec.oneOf.join(', ')} (got ${n}).`);
+    }
+    if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max) || !Number.isSafeInteger(n)) {
+      throw new WSServerError(ErrorCode.InvalidArgument, `${spec.name} must be between ${spec.min ?? '-∞'} and ${spec.max ?? '∞'} (got ${text}).`);
+    }
+    return n;
+  }
+  return raw;
+}
+
+/** Prints a setting's value the way `config("Name")` returns it. */
+export function formatSettingValue(value: boolean | number | string): string {
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  return String(value);
+}
+
+/** Typed view of the server-wide settings, keyed by canonical name. */
+export interface Settings {
+  BufferMessage: boolean;
+  DisconnectStatusCode: number;
+  DisconnectStatusDescription: string;
+  EnablePermessageDeflate: boolean;
+  MaxFrameSize: number;
+  MaxLineLength: number;
+  MessageLength: number;
+  WaitForCloseResponse: boolean;
+  AllowedClients: string;
+  BindExclusively: boolean;
+  BlockedClients: string;
+  CloseStreamAfterTransfer: boolean;
+  DefaultConnectionTimeout: number;
+  InBufferSize: number;
+  KeepAliveInterval: number;
+  KeepAliveTime: number;
+  MaxConnections: number;
+  OutBufferSize: number;
+  TcpNoDelay: boolean;
+  UseIPv6: number;
+  MaskSensitive: boolean;
+  LogLevel: number;
+  MaxMessageSize: number;
+  HandshakeTimeout: number;
+  CloseTimeout: number;
+  PingInterval: number;
+  IdleTimeout: number;
+  MaxHandshakeSize: number;
+  Engine: string;
+  [name: string]: boolean | number | string;
+}
+
+/** Fresh server-wide settings holding every default. */
+export function defaultSettings(): Settings {
+  const values: Record<string, boolean | number | string> = {};
+  for (const spec of SETTINGS) if (!spec.connectionOnly) values[spec.name] = spec.default;
+  return values as Settings;
+}

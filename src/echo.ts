@@ -1,0 +1,50 @@
+/**
+ * The echo behaviour of `wsworks echo`, usable on any WSServer: every whole message goes back
+ * with its type. When a client does not read, its input pauses (AcceptData) until ReadyToSend,
+ * so nothing is buffered without bound and nothing accepted is dropped.
+ */
+import type { WSServer } from './server.js';
+import { WSServerError, ErrorCode } from './errors.js';
+
+/** Echo with backpressure: a client that does not read pauses its own input, never loses data. */
+export function attachEcho(server: WSServer): void {
+  const backlog = new Map<string, Array<{ binary: boolean; data: Buffer }>>();
+  const sendOrQueue = (id: string, binary: boolean, data: Buffer): boolean => {
+    try {
+      if (binary) void server.send(id, data);
+      else void server.sendText(id, data);
+      return true;
+    } catch (err) {
+      if (err instanceof WSServerError && err.code === ErrorCode.WouldBlock) return false;
+      throw err;
+    }
+  };
+  server.on('dataIn', (e) => {
+    const waiting = backlog.get(e.connectionId);
+    const binary = e.dataFormat === 2;
+    // The payload is a view into the receive buffer: keep a copy only when it must wait.
+    if (waiting) {
+      waiting.push({ binary, data: Buffer.from(e.text) });
+      return;
+    }
+    if (!sendOrQueue(e.connectionId, binary, e.text)) {
+      backlog.set(e.connectionId, [{ binary, data: Buffer.from(e.text) }]);
+      const conn = server.connections.get(e.connectionId);
+      if (conn) conn.acceptData = false;
+    }
+  });
+  server.on('readyToSend', (e) => {
+    const waiting = backlog.get(e.connectionId);
+    if (!waiting) return;
+    while (waiting.length > 0) {
+      const next = waiting[0]!;
+      if (!sendOrQueue(e.connectionId, next.binary, next.data)) return;
+      waiting.shift();
+    }
+    backlog.delete(e.connectionId);
+    const conn = server.connections.get(e.connectionId);
+    if (conn) conn.acceptData = true;
+  });
+  server.on('disconnected', (e) => backlog.delete(e.connectionId));
+}
+

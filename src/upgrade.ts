@@ -1,0 +1,211 @@
+/**
+ * From TCP accept to an open WebSocket: ConnectionRequest and the client filters,
+ * MaxConnections, the handshake timeout, HTTP requests that are not upgrades, and the
+ * opening handshake itself (WebSocketOpenRequest, subprotocol, permessage-deflate).
+ */
+import type http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { WSConnection } from './connection.js';
+import type { WSServer } from './server.js';
+import type { WebSocketOpenRequestEvent } from './events.js';
+import {
+  buildAcceptResponse,
+  buildRejectResponse,
+  selectSubprotocol,
+  validateUpgradeRequest,
+} from './handshake.js';
+import { negotiatePermessageDeflate } from './protocol/deflate-negotiation.js';
+import { normaliseAddress } from './client-filter.js';
+
+/** The upgrade path of one WSServer. */
+export class UpgradeHandler {
+  /** Accepted TCP connections still in the opening handshake, with their timers. */
+  private readonly pending = new Map<Socket, NodeJS.Timeout | null>();
+  private nextId = 1;
+
+  constructor(
+    private readonly server: WSServer,
+    private readonly opened: (conn: WSConnection) => void,
+  ) {}
+
+  /** Wires a listening http.Server owned by the WSServer. */
+  listenOn(httpServer: http.Server): void {
+    httpServer.on('connection', (socket: Socket) => this.onConnection(socket));
+    httpServer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.forget(socket);
+      this.handshake(req, socket, head);
+    });
+    httpServer.on('request', (req: IncomingMessage, res: http.ServerResponse) => this.onPlainRequest(req, res));
+    httpServer.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
+  }
+
+  /** An upgrade on an http.Server the application owns (WSServer.attach). */
+  handleAttached(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const address = socket.remoteAddress ?? '';
+    if (this.refuseOverLimit(socket)) return;
+    if (!this.server.emitConnectionRequest(address, socket.remotePort ?? 0)) {
+      this.reject(socket, 403, 'Connection refused by the server.');
+      return;
+    }
+    this.handshake(req, socket, head);
+  }
+
+  /** Drops every connection still in the opening handshake (Shutdown). */
+  destroyPending(): void {
+    for (const [socket, timer] of this.pending) {
+      if (timer) clearTimeout(timer);
+      socket.destroy();
+    }
+    this.pending.clear();
+  }
+
+  private onConnection(socket: Socket): void {
+    const settings = this.server.settings;
+    if (this.refuseOverLimit(socket)) return;
+    const address = socket.remoteAddress ?? '';
+    if (!this.server.emitConnectionRequest(address, socket.remotePort ?? 0)) {
+      this.server.log(2, 'Info', `Refused connection from ${normaliseAddress(address)}`, '');
+      socket.destroy();
+      return;
+    }
+    if (settings.TcpNoDelay) socket.setNoDelay(true);
+    if (settings.KeepAliveTime > 0) socket.setKeepAlive(true, settings.KeepAliveTime);
+    let timer: NodeJS.Timeout | null = null;
+    if (settings.HandshakeTimeout > 0) {
+      timer = setTimeout(() => {
+        this.pending.delete(socket);
+        this.server.log(2, 'Info', `No WebSocket handshake from ${normaliseAddress(address)} within ${settings.HandshakeTimeout} s`, '');
+        this.reject(socket, 408, 'The opening handshake did not complete in time.');
+      }, settings.HandshakeTimeout * 1000);
+      timer.unref();
+    }
+    this.pending.set(socket, timer);
+    socket.once('close', () => this.forget(socket));
+  }
+
+  /** MaxConnections: one more is told 503 and closed, never crashes anything. */
+  private refuseOverLimit(socket: Socket): boolean {
+    const max = this.server.settings.MaxConnections;
+    if (this.server.connectionCount + this.pending.size < max) return false;
+    this.server.log(1, 'Info', `MaxConnections (${max}) reached: refusing ${normaliseAddress(socket.remoteAddress ?? '')}`, '');
+    this.reject(socket, 503, `The server is at its limit of ${max} connections.`);
+    return true;
+  }
+
+  private forget(socket: Socket): void {
+    const timer = this.pending.get(socket);
+    if (timer) clearTimeout(timer);
+    this.pending.delete(socket);
+  }
+
+  /** A plain HTTP request on the WebSocket port: not an upgrade, so 426 (or 400 if it tried). */
+  private onPlainRequest(req: IncomingMessage, res: http.ServerResponse): void {
+    this.forget(req.socket);
+    if (req.headers.upgrade !== undefined) {
+      // An upgrade attempt Node's parser did not treat as one (no "Connection: Upgrade"): say why.
+      const verdict = validateUpgradeRequest(req);
+      const reason = !verdict.ok ? verdict.reason : 'The Connection header must contain "Upgrade".';
+      res.writeHead(400, { 'Content-Type': 'text/plain', Connection: 'close' });
+      res.end(`${reason}\n`);
+      return;
+    }
+    res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13' });
+    res.end('This is a WebSocket endpoint: connect with a WebSocket client.\n');
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    this.forget(socket);
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    this.server.log(2, 'Info', `Malformed HTTP request from ${normaliseAddress(socket.remoteAddress ?? '')}: ${err.message}`, '');
+    this.reject(socket, tooLarge ? 431 : 400, tooLarge ? 'The request headers are too large.' : 'Malformed HTTP request.');
+  }
+
+  private reject(socket: Socket, status: number, reason: string, headers?: string): void {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end(buildRejectResponse(status, reason, headers));
+    // A client that never reads must not hold the socket.
+    const t = setTimeout(() => socket.destroy(), 2000);
+    t.unref();
+    socket.once('close', () => clearTimeout(t));
+  }
+
+  private handshake(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const server = this.server;
+    const settings = server.settings;
+    const verdict = validateUpgradeRequest(req);
+    if (!verdict.ok) {
+      server.log(2, 'Info', `Rejected handshake from ${normaliseAddress(socket.remoteAddress ?? '')}: ${verdict.status} ${verdict.reason}`, '');
+      this.reject(socket, verdict.status, verdict.reason, verdict.headers);
+      return;
+    }
+    const connectionId = String(this.nextId++);
+    const event: WebSocketOpenRequestEvent = {
+      connectionId,
+      requestURI: verdict.requestUri,
+      hostHeader: verdict.host,
+      originHeader: verdict.origin,
+      subProtocols: verdict.subprotocols.join(', '),
+      extensions: verdict.extensionsHeader,
+      requestHeaders: verdict.requestHeaders,
+      statusCode: 101,
+      responseHeaders: '',
+    };
+    const offered = event.subProtocols;
+    try {
+      server.emitOpenRequest(event);
+    } catch (err) {
+      server.emitError({ connectionId, errorCode: 10022, description: `webSocketOpenRequest listener threw: ${(err as Error)?.message ?? err}` });
+      this.reject(socket, 500, 'The server failed to handle the request.');
+      return;
+    }
+    if (event.statusCode !== 101) {
+      const status = Number.isInteger(event.statusCode) && event.statusCode >= 300 && event.statusCode <= 599 ? event.statusCode : 403;
+      server.log(1, 'Info', `Handshake rejected by the application with ${status}`, connectionId);
+      this.reject(socket, status, 'The server refused the WebSocket connection.', event.responseHeaders);
+      return;
+    }
+    if (socket.destroyed) return;
+    const deflate = settings.EnablePermessageDeflate ? negotiatePermessageDeflate(verdict.extensionOffers) : null;
+    const subprotocol = selectSubprotocol(verdict.subprotocols, event.subProtocols);
+    let response: Buffer;
+    try {
+      response = buildAcceptResponse({
+        accept: verdict.accept,
+        subprotocol: subprotocol ?? undefined,
+        extensions: deflate?.responseHeader,
+        extraHeaders: event.responseHeaders,
+      });
+    } catch (err) {
+      server.emitError({ connectionId, errorCode: 10022, description: `Invalid responseHeaders: ${(err as Error).message}` });
+      this.reject(socket, 500, 'The server failed to handle the request.');
+      return;
+    }
+    const codec = server.engineInUse.createCodec({ maxMessageSize: settings.MaxMessageSize, deflate: deflate?.params ?? null });
+    socket.setTimeout(0);
+    socket.write(response);
+    const conn = new WSConnection(server, socket, codec, {
+      connectionId,
+      host: verdict.host,
+      origin: verdict.origin,
+      requestURI: verdict.requestUri,
+      requestHeaders: verdict.requestHeaders,
+      subProtocols: offered,
+      selectedSubProtocol: subprotocol ?? '',
+      extensions: deflate?.responseHeader ?? '',
+      remoteHost: normaliseAddress(socket.remoteAddress ?? ''),
+      remotePort: socket.remotePort ?? 0,
+      localAddress: normaliseAddress(socket.localAddress ?? ''),
+    });
+    this.opened(conn);
+    socket.resume();
+    if (head.length > 0) conn.receive(head);
+  }
+}
