@@ -1,25 +1,20 @@
 // The wsworks WASM hot path. Kernels work on regions of linear memory that the TypeScript
-// side manages (pointers and lengths in, results out): no garbage-collected allocation.
+// side manages (pointers and lengths in, results out): no garbage-collected allocation, the
+// stub runtime, and one concern per file.
+//
+//   unmask.ts        in-place SIMD XOR with a masking key
+//   utf8.ts          incremental UTF-8 validation (SIMD ASCII and multi-byte paths)
+//   frames.ts        all client frames of a chunk in one call: headers, unmask, UTF-8, limits
+//   close.ts         close frame payload checks
+//   frame-header.ts  server frame headers
 
-/**
- * Unmasks `len` bytes at `ptr` in place with the 4-byte `mask` (as read little-endian from
- * the frame header), starting `maskOffset` bytes into the mask (a payload split across chunks).
- */
-export function unmask(ptr: usize, len: usize, mask: u32, maskOffset: u32): void {
-  // Rotate so byte 0 of the region lines up with mask byte `maskOffset`.
-  const shift = (maskOffset & 3) << 3;
-  const m = shift == 0 ? mask : (mask >>> shift) | (mask << (32 - shift));
-  const m128 = i32x4.splat(<i32>m);
-  let i: usize = 0;
-  const end16 = len & ~(<usize>15);
-  while (i < end16) {
-    v128.store(ptr + i, v128.xor(v128.load(ptr + i), m128));
-    i += 16;
-  }
-  let rest = m;
-  while (i < len) {
-    store<u8>(ptr + i, load<u8>(ptr + i) ^ <u8>(rest & 0xff));
-    rest = (rest >>> 8) | (rest << 24);
-    i++;
-  }
+export { unmask } from './unmask';
+export { utf8Validate, utf8Piece } from './utf8';
+export { decodeFrames } from './frames';
+export { checkClosePayload } from './close';
+export { writeFrameHeader, writeFrameHeaders } from './frame-header';
+
+/** The first byte of linear memory that no static data uses: the TypeScript side's regions start here. */
+export function heapBase(): usize {
+  return __heap_base;
 }

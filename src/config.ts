@@ -3,6 +3,7 @@
  * each with its type, default, per-connection form and what it means on Node.
  */
 import { WSServerError, ErrorCode } from './errors.js';
+import { closeCodeIsValid } from './protocol/constants.js';
 
 /** How a setting's value is parsed and printed. */
 export type SettingKind = 'bool' | 'int' | 'string';
@@ -26,6 +27,8 @@ export interface SettingSpec {
   readonly oneOf?: readonly number[];
   /** The reference's error code raised when set while listening. */
   readonly lockedWhileListening?: number;
+  /** Further validation of a parsed value: returns why it is refused, or null when it is fine. */
+  readonly check?: (value: boolean | number | string) => string | null;
   /** What the setting does in wsworks, and where Node differs from the reference. */
   readonly doc: string;
 }
@@ -39,21 +42,49 @@ const TLS13_SUPPORTED_GROUPS =
 
 const SSL_LATER = 'Takes effect with UseSSL (wss://).';
 
+/** A check that every comma-separated item of a list is one of `allowed` (an empty list is fine). */
+function listOf(allowed: readonly string[]): (value: boolean | number | string) => string | null {
+  return (value) => {
+    const unknown = String(value).split(',').map((s) => s.trim()).filter((s) => s !== '' && !allowed.includes(s));
+    return unknown.length === 0 ? null : `unknown value${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; allowed: ${allowed.join(', ')}`;
+  };
+}
+
+const TLS12_SIGNATURE_NAMES = ['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].flatMap((h) => ['ecdsa', 'rsa', 'dsa'].map((s) => `${h}-${s}`));
+const ECC_GROUPS = ['ecdhe_secp256r1', 'ecdhe_secp384r1', 'ecdhe_secp521r1'];
+const TLS13_GROUPS = ['ecdhe_x25519', 'ecdhe_x448', ...ECC_GROUPS, 'ffdhe_2048', 'ffdhe_3072', 'ffdhe_4096', 'ffdhe_6144', 'ffdhe_8192'];
+const TLS13_SIGNATURE_NAMES = [
+  'ed25519', 'ed448', 'ecdsa_secp256r1_sha256', 'ecdsa_secp384r1_sha384', 'ecdsa_secp521r1_sha512', 'rsa_pkcs1_sha256',
+  'rsa_pkcs1_sha384', 'rsa_pkcs1_sha512', 'rsa_pss_sha256', 'rsa_pss_sha384', 'rsa_pss_sha512',
+];
+
+/** AllowedClients/BlockedClients: host names or IP addresses with `*` wildcards (no CIDR, no other separators). */
+function clientList(value: boolean | number | string): string | null {
+  const bad = String(value).split(',').map((s) => s.trim()).filter((s) => s !== '' && !/^[A-Za-z0-9.:*_-]+$/.test(s));
+  return bad.length === 0 ? null : `"${bad.join('", "')}" is not a host name or IP address (use * as a wildcard, e.g. 10.*; CIDR is not supported)`;
+}
+
+/** A close reason must fit a close frame: 123 bytes of UTF-8. */
+function closeReason(value: boolean | number | string): string | null {
+  const bytes = Buffer.byteLength(String(value), 'utf8');
+  return bytes <= 123 ? null : `a close reason is at most 123 bytes of UTF-8 (got ${bytes})`;
+}
+
 /** Every setting `config()` accepts. */
 export const SETTINGS: readonly SettingSpec[] = [
   // WebSocketServer settings
   { name: 'BufferMessage', kind: 'bool', default: false, doc: 'True: DataIn fires once per whole message. False: once per received frame, with EOM on the last.' },
-  { name: 'DisconnectStatusCode', kind: 'int', default: 1000, min: 1000, max: 4999, doc: 'Close code sent by Disconnect().' },
-  { name: 'DisconnectStatusDescription', kind: 'string', default: '', doc: 'Close reason sent by Disconnect(); empty uses the standard description of DisconnectStatusCode.' },
+  { name: 'DisconnectStatusCode', kind: 'int', default: 1000, min: 1000, max: 4999, check: (v) => (closeCodeIsValid(Number(v)) ? null : 'a close code sent on the wire is 1000-1003, 1007-1011 or 3000-4999'), doc: 'Close code sent by Disconnect().' },
+  { name: 'DisconnectStatusDescription', kind: 'string', default: '', check: closeReason, doc: 'Close reason sent by Disconnect(); empty uses the standard description of DisconnectStatusCode.' },
   { name: 'EnablePermessageDeflate', kind: 'bool', default: true, doc: 'Accept permessage-deflate (RFC 7692) when a client offers it.' },
   { name: 'MaxFrameSize', kind: 'int', default: 131072, min: 1, max: 0x7fffffff, doc: 'Outgoing messages longer than this are sent as several fragments of at most this size.' },
   { name: 'MaxLineLength', kind: 'int', default: 2048, min: 1, max: 0x7fffffff, perConnection: true, doc: 'In line mode, DataIn fires with EOL=False when a line reaches this length. Server-wide value is the default for new connections.' },
   { name: 'MessageLength', kind: 'int', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, perConnection: true, doc: 'Async sending: the next MessageLength bytes sent form one message; only its last frame has FIN. 0: every send is a whole message.' },
   { name: 'WaitForCloseResponse', kind: 'bool', default: true, doc: "True: after sending a close frame, wait (up to CloseTimeout) for the client's close before dropping TCP. False: drop TCP right after sending it." },
   // TCPServer settings
-  { name: 'AllowedClients', kind: 'string', default: '*', doc: 'Comma-separated host names or IP addresses (wildcard *) that may connect; others get ConnectionRequest with accept=false.' },
+  { name: 'AllowedClients', kind: 'string', default: '*', check: clientList, doc: 'Comma-separated host names or IP addresses (wildcard *) that may connect; others get ConnectionRequest with accept=false.' },
   { name: 'BindExclusively', kind: 'bool', default: true, doc: 'True: listen with exclusive: true (the port is not shared with cluster workers). Node/libuv always sets SO_REUSEADDR; a port in use fails with 10048 either way.' },
-  { name: 'BlockedClients', kind: 'string', default: '', doc: 'Comma-separated host names or IP addresses (wildcard *) that may not connect.' },
+  { name: 'BlockedClients', kind: 'string', default: '', check: clientList, doc: 'Comma-separated host names or IP addresses (wildcard *) that may not connect.' },
   { name: 'CloseStreamAfterTransfer', kind: 'bool', default: true, doc: 'SetUploadStream/UploadStream: destroy the stream after it was sent.' },
   { name: 'DefaultConnectionTimeout', kind: 'int', default: 0, min: 0, max: 86400, doc: `Inactivity timeout (seconds) during the TLS handshake. ${SSL_LATER}` },
   { name: 'InBufferSize', kind: 'int', default: 65536, min: 1024, max: 0x7fffffff, doc: 'Bytes a connection may have received but not yet decoded (while a decode job is in flight or AcceptData is False) before reading pauses. Node exposes no SO_RCVBUF for TCP.' },
@@ -85,11 +116,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'SSLNegotiatedVersion', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated TLS version.' },
   { name: 'SSLServerCACerts', kind: 'string', default: '', doc: 'Client-side setting of the reference; accepted, no effect on a server.' },
   { name: 'SSLTrustManagerFactoryAlgorithm', kind: 'string', default: '', doc: 'Java-only (TrustManagerFactory); accepted and ignored on Node.' },
-  { name: 'TLS12SignatureAlgorithms', kind: 'string', default: TLS12_SIGNATURE_ALGORITHMS, doc: SSL_LATER },
-  { name: 'TLS12SupportedGroups', kind: 'string', default: 'ecdhe_secp256r1,ecdhe_secp384r1,ecdhe_secp521r1', doc: SSL_LATER },
-  { name: 'TLS13KeyShareGroups', kind: 'string', default: 'ecdhe_x25519,ecdhe_secp256r1,ecdhe_secp384r1,ffdhe_2048,ffdhe_3072', doc: SSL_LATER },
-  { name: 'TLS13SignatureAlgorithms', kind: 'string', default: TLS13_SIGNATURE_ALGORITHMS, doc: SSL_LATER },
-  { name: 'TLS13SupportedGroups', kind: 'string', default: TLS13_SUPPORTED_GROUPS, doc: SSL_LATER },
+  { name: 'TLS12SignatureAlgorithms', kind: 'string', default: TLS12_SIGNATURE_ALGORITHMS, check: listOf(TLS12_SIGNATURE_NAMES), doc: SSL_LATER },
+  { name: 'TLS12SupportedGroups', kind: 'string', default: 'ecdhe_secp256r1,ecdhe_secp384r1,ecdhe_secp521r1', check: listOf(ECC_GROUPS), doc: SSL_LATER },
+  { name: 'TLS13KeyShareGroups', kind: 'string', default: 'ecdhe_x25519,ecdhe_secp256r1,ecdhe_secp384r1,ffdhe_2048,ffdhe_3072', check: listOf(TLS13_GROUPS), doc: SSL_LATER },
+  { name: 'TLS13SignatureAlgorithms', kind: 'string', default: TLS13_SIGNATURE_ALGORITHMS, check: listOf(TLS13_SIGNATURE_NAMES), doc: SSL_LATER },
+  { name: 'TLS13SupportedGroups', kind: 'string', default: TLS13_SUPPORTED_GROUPS, check: listOf(TLS13_GROUPS), doc: SSL_LATER },
   // Base settings
   { name: 'BuildInfo', kind: 'string', default: '', readOnly: true, doc: 'wsworks version, Node version and engine.' },
   { name: 'GUIAvailable', kind: 'bool', default: false, doc: 'No meaning on Node (the event loop always runs); accepted and ignored.' },
@@ -172,9 +203,15 @@ export function parseSettingValue(spec: SettingSpec, raw: string): boolean | num
     if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max) || !Number.isSafeInteger(n)) {
       throw new WSServerError(ErrorCode.InvalidArgument, `${spec.name} must be between ${spec.min ?? '-∞'} and ${spec.max ?? '∞'} (got ${text}).`);
     }
-    return n;
+    return checked(spec, n);
   }
-  return raw;
+  return checked(spec, raw);
+}
+
+function checked<T extends boolean | number | string>(spec: SettingSpec, value: T): T {
+  const problem = spec.check?.(value);
+  if (problem) throw new WSServerError(ErrorCode.InvalidArgument, `${spec.name}: ${problem}.`);
+  return value;
 }
 
 /** Prints a setting's value the way `config("Name")` returns it. */

@@ -107,7 +107,7 @@ export class WSConnection {
   private messageRemaining = 0;
   private messageOpcode: MessageOpcode = Opcode.Binary;
   /** A streamed message (SendFile / SetUploadStream) is being sent. */
-  private streaming: { interrupted: boolean; stream: Readable; done: Promise<void> } | null = null;
+  private streaming: { interrupted: boolean; stream: Readable; done: Promise<void>; wake: () => void } | null = null;
   private pings: PendingPing[] = [];
   private pingCounter = 0;
   /** Per-connection values of MaxLineLength / MessageLength. */
@@ -292,25 +292,50 @@ export class WSConnection {
     }
     while (this.streaming) await this.streaming.done;
     let finish!: () => void;
-    const job = { interrupted: false, stream, done: new Promise<void>((r) => (finish = r)) };
+    const job = { interrupted: false, stream, done: new Promise<void>((r) => (finish = r)), wake: (): void => undefined };
     this.streaming = job;
+    const iterator = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
     let pending: Buffer | null = null;
     let first = true;
+    /** A fragment without FIN went out: the message must be ended whatever happens. */
+    let messageOpen = false;
+    let exhausted = false;
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      for (;;) {
         if (job.interrupted || this.state !== 'open') break;
+        // Interrupt() (or the connection closing) wins over a stream that is slow to produce. A
+        // fresh promise per chunk: racing one long-lived promise would retain every chunk.
+        const step = await new Promise<IteratorResult<Buffer | string> | null>((resolve, reject) => {
+          job.wake = () => resolve(null);
+          iterator.next().then(resolve, reject);
+        });
+        job.wake = () => undefined;
+        if (step === null) break;
+        if (step.done) {
+          exhausted = true;
+          break;
+        }
+        if (job.interrupted || this.state !== 'open') break;
+        const chunk = step.value;
         const piece = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         if (pending) {
           this.encodeAndQueue(Opcode.Binary, pending, first, false);
           first = false;
+          messageOpen = true;
           await this.waitForRoomOrClose();
         }
         pending = piece;
       }
       if (this.state !== 'open') throw new WSServerError(ErrorCode.NotConnected, 'The connection closed while the stream was being sent.');
+      messageOpen = false;
       this.encodeAndQueue(Opcode.Binary, pending ?? Buffer.alloc(0), first, true);
       if (job.interrupted) throw new WSServerError(ErrorCode.Interrupted, 'The transfer was interrupted (Interrupt); the message was ended early.');
+    } catch (err) {
+      // The stream failed after its message began: end the message so the connection stays usable.
+      if (messageOpen && this.state === 'open') this.encodeAndQueue(Opcode.Binary, pending ?? Buffer.alloc(0), false, true);
+      throw err;
     } finally {
+      if (!exhausted) iterator.return?.()?.catch(() => undefined);
       if (forceClose || this.server.settings.CloseStreamAfterTransfer) stream.destroy();
       this.streaming = null;
       finish();
@@ -320,7 +345,9 @@ export class WSConnection {
 
   /** Stops a SendFile/SetUploadStream in progress (the message is ended with what was sent). */
   interrupt(): void {
-    if (this.streaming) this.streaming.interrupted = true;
+    if (!this.streaming) return;
+    this.streaming.interrupted = true;
+    this.streaming.wake();
   }
 
   /**
@@ -344,7 +371,10 @@ export class WSConnection {
   checkIdle(now: number, pingIntervalMs: number, idleTimeoutMs: number): void {
     if (this.state !== 'open') return;
     const idle = now - this.lastActivity;
-    if (idleTimeoutMs > 0 && idle >= idleTimeoutMs) {
+    // With PingInterval below IdleTimeout, a client is closed only after it was pinged and did not
+    // answer: a late sweep (it runs once a second) must not skip the ping and close at once.
+    const awaitingPing = pingIntervalMs > 0 && pingIntervalMs < idleTimeoutMs && !this.idlePingSent;
+    if (idleTimeoutMs > 0 && idle >= idleTimeoutMs && !awaitingPing) {
       this.server.log(2, 'Info', `Idle for ${Math.round(idle / 1000)} s: closing`, this.connectionId);
       this.startClose(CloseCode.GoingAway, 'Idle timeout', this.server.settings.WaitForCloseResponse);
       return;
@@ -443,9 +473,16 @@ export class WSConnection {
   private onDataEvent(opcode: MessageOpcode, payload: Buffer, first: boolean, fin: boolean): void {
     if (this.state !== 'open') return; // after our close frame, data is discarded (RFC 6455 1.4)
     if (this.lineSplitter) {
-      this.lineSplitter.push(payload, this.maxLineLength, (line, eol) =>
-        this.emitDataIn(DataFormat.Continuation, line, fin && eol, eol),
-      );
+      // Each line is handed out one step late so the last one can carry EOM: a line has EOM
+      // only when it ends exactly where the message ends (nothing of the message is left over).
+      const splitter = this.lineSplitter;
+      const last: { line: Buffer | null; eol: boolean } = { line: null, eol: false };
+      splitter.push(payload, this.maxLineLength, (line, eol) => {
+        if (last.line) this.emitDataIn(DataFormat.Continuation, last.line, false, last.eol);
+        last.line = line;
+        last.eol = eol;
+      });
+      if (last.line) this.emitDataIn(DataFormat.Continuation, last.line, fin && splitter.buffered === 0, last.eol);
       return;
     }
     if (!this.server.settings.BufferMessage) {
@@ -528,11 +565,18 @@ export class WSConnection {
     this.sendCloseFrame(code, reason);
     if (!waitForResponse) {
       this.endSocket();
+      // Forcibly: once the close frame is written, drop TCP without waiting for the client's FIN.
+      this.socket.once('finish', () => this.socket.destroy());
       return;
     }
     const seconds = this.server.settings.CloseTimeout;
     if (seconds > 0) {
-      this.closeTimer = setTimeout(() => this.endSocket(), seconds * 1000);
+      // No answer within CloseTimeout: drop TCP now (endSocket alone would wait as long again).
+      this.closeTimer = setTimeout(() => {
+        this.closeTimer = null;
+        this.endSocket();
+        this.socket.destroy();
+      }, seconds * 1000);
       this.closeTimer.unref?.();
     }
   }
@@ -584,7 +628,10 @@ export class WSConnection {
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.outbound.end();
     this.rejectPending(new WSServerError(ErrorCode.NotConnected, 'The connection closed.'));
-    if (this.streaming) this.streaming.interrupted = true;
+    if (this.streaming) {
+      this.streaming.interrupted = true;
+      this.streaming.wake();
+    }
     this.inbox = [];
     this.held = null;
     this.messageParts = [];

@@ -78,6 +78,7 @@ export const ERROR_MESSAGES: Readonly<Record<number, string>> = Object.freeze({
   11001: '[11001] Host not found.',
   11002: "[11002] Non-authoritative 'Host not found' (try again or check DNS setup).",
   11003: '[11003] Non-recoverable errors: FORMERR, REFUSED, NOTIMP.',
+  11004: '[11004] Valid name, no data record (check DNS setup).',
 });
 
 /** Named constants for the codes wsworks raises itself. */

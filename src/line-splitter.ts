@@ -11,6 +11,11 @@ export class LineSplitter {
   private parts: Buffer[] = [];
   private partsLength = 0;
 
+  /** Bytes of an unfinished line held until its end (or MaxLineLength) arrives. */
+  get buffered(): number {
+    return this.partsLength;
+  }
+
   /** Feeds bytes; calls `sink` for every complete (or over-long) line. */
   push(data: Buffer, maxLineLength: number, sink: LineSink): void {
     let start = 0;

@@ -29,7 +29,7 @@ import type {
   ConnectionRequestEvent,
 } from './events.js';
 import { clientAllowed, normaliseAddress } from './client-filter.js';
-import { Opcode } from './protocol/constants.js';
+import { Opcode, closeCodeIsValid } from './protocol/constants.js';
 import type { Engine } from './protocol/codec.js';
 import { engineByName, engineNames } from './engine/index.js';
 import { Certificate } from './tls/certificate.js';
@@ -233,9 +233,16 @@ export class WSServer extends EventEmitter implements ConnectionHost {
     return '';
   }
 
-  /** Closes one connection with DisconnectStatusCode / DisconnectStatusDescription. */
-  disconnect(connectionId: string): void {
-    this.connection(connectionId).disconnect();
+  /**
+   * Closes one connection with DisconnectStatusCode / DisconnectStatusDescription, or with the
+   * given close code (1000–1003, 1007–1011, 3000–4999) and reason.
+   */
+  disconnect(connectionId: string, statusCode?: number, description?: string): void {
+    const conn = this.connection(connectionId);
+    if (statusCode !== undefined && !closeCodeIsValid(statusCode)) {
+      throw new WSServerError(ErrorCode.InvalidArgument, `${statusCode} cannot be sent as a close code: use 1000–1003, 1007–1011 or 3000–4999.`);
+    }
+    conn.disconnect(statusCode, description);
   }
 
   /** Lets pending I/O and events run; resolves on the next turn of the event loop. */
@@ -375,7 +382,9 @@ export class WSServer extends EventEmitter implements ConnectionHost {
   /** @internal */
   log(level: number, logType: 'Info' | 'Error' | 'Verbose' | 'Debug', message: string, connectionId: string): void {
     if (level > this.settings.LogLevel || this.listenerCount('log') === 0) return;
-    const event: LogEvent = { connectionId, logLevel: level, message, logType };
+    // LogType names the level (Info 1, Verbose 2, Debug 3); errors stay "Error" at any level.
+    const type = logType === 'Error' ? 'Error' : level >= 3 ? 'Debug' : level === 2 ? 'Verbose' : 'Info';
+    const event: LogEvent = { connectionId, logLevel: level, message, logType: type };
     this.emit('log', event);
   }
 

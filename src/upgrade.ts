@@ -147,6 +147,13 @@ export class UpgradeHandler {
       return;
     }
     const connectionId = String(this.nextId++);
+    if (settings.LogLevel >= 2) {
+      // Verbose: the opening request, with credentials masked unless MaskSensitive is False.
+      const headers = settings.MaskSensitive
+        ? verdict.requestHeaders.replace(/^((?:Proxy-)?Authorization|Cookie):[^\r\n]*/gim, '$1: ****')
+        : verdict.requestHeaders;
+      server.log(2, 'Verbose', `${req.method ?? 'GET'} ${verdict.requestUri} HTTP/${req.httpVersion}\r\n${headers}`, connectionId);
+    }
     const event: WebSocketOpenRequestEvent = {
       connectionId,
       requestURI: verdict.requestUri,
@@ -174,7 +181,10 @@ export class UpgradeHandler {
     }
     if (socket.destroyed) return;
     const deflate = settings.EnablePermessageDeflate ? negotiatePermessageDeflate(verdict.extensionOffers) : null;
-    const subprotocol = selectSubprotocol(verdict.subprotocols, event.subProtocols);
+    // A listener that left SubProtocols as offered chose nothing: select the first offer, as ws
+    // does (a ws client fails a handshake that answers its offer with no subprotocol).
+    const chosen = event.subProtocols === offered ? (verdict.subprotocols[0] ?? '') : event.subProtocols;
+    const subprotocol = selectSubprotocol(verdict.subprotocols, chosen);
     let response: Buffer;
     try {
       response = buildAcceptResponse({

@@ -49,7 +49,7 @@ export async function startDemo({ port = 8080, host, log = () => {} } = {}) {
   // Deliver whole messages in dataIn (the default delivers them fragment by fragment).
   wsServer.config('BufferMessage=True');
 
-  /** connectionId -> { endpoint: '/echo' | '/chat', nick, backlog: echo replies waiting to be sent } */
+  /** connectionId -> { endpoint: '/echo' | '/chat', nick, backlog: echo replies waiting to be sent, tooSlow } */
   const clients = new Map();
   let guests = 0;
 
@@ -61,7 +61,7 @@ export async function startDemo({ port = 8080, host, log = () => {} } = {}) {
   wsServer.on('connected', (e) => {
     const url = new URL(wsServer.connections.get(e.connectionId).requestURI, 'http://localhost');
     const nick = cleanNick(url.searchParams.get('nick')) || `guest-${++guests}`;
-    const client = { endpoint: url.pathname, nick, backlog: null };
+    const client = { endpoint: url.pathname, nick, backlog: null, tooSlow: false };
     clients.set(e.connectionId, client);
     log(`${e.connectionId} connected to ${client.endpoint}`);
     if (client.endpoint === '/chat') broadcast(`* ${client.nick} joined`);
@@ -89,7 +89,7 @@ export async function startDemo({ port = 8080, host, log = () => {} } = {}) {
     if (client?.endpoint === '/chat') broadcast(`* ${client.nick} left`);
   });
 
-  // Without an 'error' listener an EventEmitter throws; log instead.
+  // Errors outside a method call (a socket error, a failed background send) arrive here.
   wsServer.on('error', (e) => {
     log(`error on ${e.connectionId}: [${e.errorCode}] ${e.description}`);
   });
@@ -114,13 +114,17 @@ export async function startDemo({ port = 8080, host, log = () => {} } = {}) {
   // Echo keeps message order: once a send would block, later replies wait behind it
   // until 'readyToSend'. A client that never reads is disconnected, not buffered forever.
   function echo(id, client, dataFormat, data) {
-    const message = { dataFormat, data: dataFormat === 2 ? data : data.toString('utf8') };
-    if (client.backlog) {
-      client.backlog.messages.push(message);
-      client.backlog.bytes += data.length;
-      if (client.backlog.bytes > MAX_ECHO_BACKLOG) wsServer.disconnect(id);
-    } else if (!trySend(id, message.dataFormat, message.data)) {
-      client.backlog = { messages: [message], bytes: data.length };
+    if (client.tooSlow) return;
+    const payload = dataFormat === 2 ? data : data.toString('utf8');
+    if (!client.backlog && trySend(id, dataFormat, payload)) return;
+    client.backlog ??= { messages: [], bytes: 0 };
+    // dataIn's buffer is a view the server may reuse: what waits must be a copy.
+    client.backlog.messages.push({ dataFormat, data: dataFormat === 2 ? Buffer.from(data) : payload });
+    client.backlog.bytes += data.length;
+    if (client.backlog.bytes > MAX_ECHO_BACKLOG) {
+      client.tooSlow = true;
+      client.backlog = null;
+      wsServer.disconnect(id);
     }
   }
 
@@ -130,7 +134,7 @@ export async function startDemo({ port = 8080, host, log = () => {} } = {}) {
       const next = backlog.messages[0];
       if (!trySend(id, next.dataFormat, next.data)) return; // wait for the next readyToSend
       backlog.messages.shift();
-      backlog.bytes -= typeof next.data === 'string' ? Buffer.byteLength(next.data) : next.data.length;
+      backlog.bytes -= Buffer.byteLength(next.data);
     }
     client.backlog = null;
   }

@@ -4,8 +4,12 @@
 
 import type { Engine } from '../protocol/codec.js';
 import { jsEngine } from './js.js';
+import { wasmEngine } from './wasm.js';
 
-const engines: ReadonlyMap<string, Engine> = new Map([[jsEngine.name, jsEngine]]);
+const engines: ReadonlyMap<string, Engine> = new Map<string, Engine>([
+  [jsEngine.name, jsEngine],
+  [wasmEngine.name, wasmEngine],
+]);
 
 /** The engine called `name` (case-insensitive), or undefined when there is none. */
 export function engineByName(name: string): Engine | undefined {
@@ -17,4 +21,4 @@ export function engineNames(): string[] {
   return [...engines.keys()];
 }
 
-export { jsEngine };
+export { jsEngine, wasmEngine };

@@ -46,8 +46,13 @@ export class JsCodec implements SyncCodec {
   }
 }
 
+/** An {@link Engine} whose codecs answer synchronously. */
+export interface SyncEngine extends Engine {
+  createCodec(options: CodecOptions): SyncCodec;
+}
+
 /** The `js` engine. It holds nothing engine-wide, so `close()` has nothing to do. */
-export const jsEngine: Engine & { createCodec(options: CodecOptions): SyncCodec } = Object.freeze({
+export const jsEngine: SyncEngine = Object.freeze({
   name: 'js',
   createCodec(options: CodecOptions): SyncCodec {
     return new JsCodec(options);

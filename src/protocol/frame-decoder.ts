@@ -170,13 +170,17 @@ export class FrameDecoder {
       return null;
     }
     if (opcode === Opcode.Continuation) {
-      if (this.messageOpcode === NO_MESSAGE) return violation(CloseCode.ProtocolError, 'Continuation frame without a message to continue');
+      if (this.messageOpcode === NO_MESSAGE) {
+        return violation(CloseCode.ProtocolError, 'Continuation frame without a message to continue');
+      }
       if ((b0 & 0x40) !== 0) return violation(CloseCode.ProtocolError, 'RSV1 set on a continuation frame');
       return null;
     }
     if (opcode > Opcode.Binary) return violation(CloseCode.ProtocolError, `Reserved opcode ${opcode}`);
     if (this.messageOpcode !== NO_MESSAGE) return violation(CloseCode.ProtocolError, 'New message before the previous one ended');
-    if ((b0 & 0x40) !== 0 && !this.deflateNegotiated) return violation(CloseCode.ProtocolError, 'RSV1 set without a negotiated extension');
+    if ((b0 & 0x40) !== 0 && !this.deflateNegotiated) {
+      return violation(CloseCode.ProtocolError, 'RSV1 set without a negotiated extension');
+    }
     return null;
   }
 

@@ -86,7 +86,12 @@ export function acceptFor(key: string): string {
 /** A connected raw client. */
 export class RawClient {
   readonly socket: net.Socket;
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
+  /** Chunks not yet joined into `buffer`: joined only once `need` bytes are there (no O(n²) on big frames). */
+  private chunks: Buffer[] = [];
+  private chunksLength = 0;
+  /** Bytes still missing before the next frame can be parsed (0: parse on every chunk). */
+  private need = 0;
   private frames: ServerFrame[] = [];
   private waiters: Array<() => void> = [];
   private handshakeDone = false;
@@ -95,12 +100,21 @@ export class RawClient {
   /** Set once the server sent a TCP FIN (end). */
   ended = false;
   response: HandshakeResponse | null = null;
+  /** The socket error seen, if any (e.g. ECONNRESET when the server reset instead of closing). */
+  error: NodeJS.ErrnoException | null = null;
+
+  /** The client's local port (the server's remotePort), kept after the socket closed. */
+  readonly localPort: number;
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
+    this.localPort = socket.localPort ?? 0;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.chunks.push(chunk);
+      this.chunksLength += chunk.length;
+      if (this.chunksLength < this.need) return;
+      this.collect();
       this.parse();
       this.wake();
     });
@@ -109,7 +123,9 @@ export class RawClient {
       this.wake();
     });
     socket.on('close', () => this.wake());
-    socket.on('error', () => undefined);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.error ??= err;
+    });
   }
 
   /** Opens a TCP connection without sending anything. */
@@ -181,6 +197,7 @@ export class RawClient {
   /** Everything the server sent after the response head (for non-101 bodies). */
   async readRest(): Promise<string> {
     await this.closed;
+    this.collect();
     return this.buffer.toString('utf8');
   }
 
@@ -253,6 +270,14 @@ export class RawClient {
     }
   }
 
+  /** Frames received and not yet read (e.g. anything the server sent after its close frame). */
+  unreadFrames(): ServerFrame[] {
+    this.collect();
+    this.need = 0;
+    this.parse();
+    return [...this.frames];
+  }
+
   /** Resolves true if the TCP connection closed within `timeoutMs`. */
   async waitClosed(timeoutMs = 5000): Promise<boolean> {
     return Promise.race([this.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
@@ -262,7 +287,15 @@ export class RawClient {
     this.socket.destroy();
   }
 
+  private collect(): void {
+    if (this.chunks.length === 0) return;
+    this.buffer = this.buffer.length === 0 && this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat([this.buffer, ...this.chunks]);
+    this.chunks = [];
+    this.chunksLength = 0;
+  }
+
   private parse(): void {
+    this.need = 0;
     if (!this.handshakeDone) return;
     for (;;) {
       const b = this.buffer;
@@ -280,7 +313,10 @@ export class RawClient {
         off = 10;
       }
       if (masked) off += 4;
-      if (b.length < off + len) return;
+      if (b.length < off + len) {
+        this.need = off + len - b.length;
+        return;
+      }
       let payload = Buffer.from(b.subarray(off, off + len));
       if (masked) {
         const key = b.subarray(off - 4, off);

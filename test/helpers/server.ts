@@ -15,6 +15,13 @@ export interface TestServer {
   url: string;
   /** Every event fired, in order, with its name. */
   events: Array<{ name: keyof WSServerEvents; event: WSServerEvents[keyof WSServerEvents] }>;
+  /** Connection ids by the client's local (the server's remote) port, recorded on `connected`. */
+  idByPort: Map<number, string>;
+  /**
+   * Resolves with the `disconnected` event of the connection whose client used local port
+   * `clientPort` (e.g. `raw.socket.localPort`).
+   */
+  disconnectedFor(clientPort: number, timeoutMs?: number): Promise<WSServerEvents['disconnected']>;
   /** Resolves with the first event of `name` matching `filter` (already fired or future). */
   waitFor<K extends keyof WSServerEvents>(name: K, filter?: (e: WSServerEvents[K]) => boolean, timeoutMs?: number): Promise<WSServerEvents[K]>;
   close(): Promise<void>;
@@ -35,9 +42,15 @@ export async function startServer(
   const { setup, ...serverOptions } = options;
   const server = new WSServer({ localHost: '127.0.0.1', localPort: 0, ...serverOptions });
   const events: TestServer['events'] = [];
+  const idByPort = new Map<number, string>();
   const listeners: Array<() => void> = [];
   for (const name of EVENT_NAMES) {
     server.on(name, (event: WSServerEvents[typeof name]) => {
+      if (name === 'connected') {
+        const id = (event as WSServerEvents['connected']).connectionId;
+        const remotePort = server.connections.get(id)?.remotePort;
+        if (remotePort !== undefined) idByPort.set(remotePort, id);
+      }
       events.push({ name, event });
       for (const l of [...listeners]) l();
     });
@@ -45,11 +58,15 @@ export async function startServer(
   setup?.(server);
   await server.startListening();
   const port = server.localPort;
-  return {
+  const testServer: TestServer = {
     server,
     port,
     url: `ws://127.0.0.1:${port}`,
     events,
+    idByPort,
+    disconnectedFor(clientPort, timeoutMs = 5000) {
+      return testServer.waitFor('disconnected', (e) => idByPort.get(clientPort) === e.connectionId, timeoutMs);
+    },
     waitFor(name, filter, timeoutMs = 5000) {
       type E = WSServerEvents[typeof name];
       const find = (): E | undefined =>
@@ -75,4 +92,5 @@ export async function startServer(
       await server.shutdown();
     },
   };
+  return testServer;
 }
