@@ -67,14 +67,7 @@ async function echo(args: string[]): Promise<void> {
   server.on('error', (e) => process.stderr.write(`wsworks: [${e.errorCode}] ${e.description}${e.connectionId ? ` (connection ${e.connectionId})` : ''}\n`));
   attachEcho(server);
 
-  try {
-    await server.startListening();
-  } catch (err) {
-    process.stderr.write(`wsworks: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`listening ${server.localPort}\n`);
-
+  // Handle signals before announcing "listening": whoever reads that line may signal at once.
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -91,6 +84,14 @@ async function echo(args: string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+
+  try {
+    await server.startListening();
+  } catch (err) {
+    process.stderr.write(`wsworks: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`listening ${server.localPort}\n`);
 }
 
 const [command, ...rest] = process.argv.slice(2);

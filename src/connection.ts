@@ -322,7 +322,7 @@ export class WSConnection {
           this.encodeAndQueue(Opcode.Binary, pending, first, false);
           first = false;
           messageOpen = true;
-          await this.waitForRoomOrClose();
+          await this.waitForStreamRoom(job);
         }
         pending = piece;
       }
@@ -713,12 +713,26 @@ export class WSConnection {
     return new WSServerError(ErrorCode.TimedOut, `The send did not complete within the connection's Timeout (${this._timeout} s).`);
   }
 
-  private async waitForRoomOrClose(): Promise<void> {
+  /**
+   * Streaming: waits until the outgoing queue has room. Interrupt() (or the connection closing)
+   * ends the wait; with Timeout > 0, no progress for Timeout seconds rejects with 10060.
+   */
+  private async waitForStreamRoom(job: { interrupted: boolean; wake: () => void }): Promise<void> {
+    const limit = this.server.settings.OutBufferSize;
     for (;;) {
-      if (this.state !== 'open') return;
-      const wait = this.outbound.waitForRoom(this.server.settings.OutBufferSize);
-      if (!wait) return;
-      await wait;
+      if (this.state !== 'open' || job.interrupted) return;
+      const room = this.outbound.waitForRoom(limit);
+      if (!room) return;
+      const woken = new Promise<void>((resolve) => {
+        job.wake = resolve;
+        void room.then(resolve);
+      });
+      try {
+        if (this._timeout === 0) await woken;
+        else await this.withTimeout(woken, Date.now() + this._timeout * 1000); // each drain is progress
+      } finally {
+        job.wake = () => undefined;
+      }
     }
   }
 

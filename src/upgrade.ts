@@ -48,7 +48,15 @@ export class UpgradeHandler {
       this.reject(socket, 403, 'Connection refused by the server.');
       return;
     }
+    this.applySocketOptions(socket);
     this.handshake(req, socket, head);
+  }
+
+  /** TcpNoDelay and KeepAliveTime, for sockets accepted here or by an attached http.Server. */
+  private applySocketOptions(socket: Socket): void {
+    const settings = this.server.settings;
+    if (settings.TcpNoDelay) socket.setNoDelay(true);
+    if (settings.KeepAliveTime > 0) socket.setKeepAlive(true, settings.KeepAliveTime);
   }
 
   /** Drops every connection still in the opening handshake (Shutdown). */
@@ -69,8 +77,7 @@ export class UpgradeHandler {
       socket.destroy();
       return;
     }
-    if (settings.TcpNoDelay) socket.setNoDelay(true);
-    if (settings.KeepAliveTime > 0) socket.setKeepAlive(true, settings.KeepAliveTime);
+    this.applySocketOptions(socket);
     let timer: NodeJS.Timeout | null = null;
     if (settings.HandshakeTimeout > 0) {
       timer = setTimeout(() => {

@@ -220,6 +220,26 @@ describe('SendFile', () => {
     expect(peak).toBeLessThan(FILE_SIZE / 4);
   });
 
+  it('with Timeout > 0, a client that stops reading makes SendFile reject with 10060; the message is ended', async () => {
+    const ts = await started();
+    const { client, id } = await rawOf(ts);
+    ts.server.connections.get(id)!.timeout = 1;
+    client.socket.pause();
+    const t0 = Date.now();
+    const err = await errorOf(() => ts.server.sendFile(id, file));
+    expect(err.code).toBe(10060);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    client.socket.resume();
+    const m = (await client.nextMessage(10000))!;
+    expect(m.opcode).toBe(2);
+    expect(m.frames.at(-1)!.fin).toBe(true);
+    expect(m.payload.length).toBeGreaterThan(0);
+    expect(m.payload.length).toBeLessThan(FILE_SIZE);
+    await ts.server.sendText(id, 'usable');
+    const next = (await client.nextMessage())!;
+    expect([next.opcode, next.payload.toString()]).toEqual([1, 'usable']);
+  });
+
   it('honours MaxFrameSize, and a ws client gets the file as one binary message', async () => {
     const ts = await started({ config: { MaxFrameSize: 65536 } });
     const small = join(dir, 'small.bin');
@@ -369,6 +389,35 @@ describe('Interrupt', () => {
     const next = (await client.nextMessage())!;
     expect(next.opcode).toBe(1);
     expect(next.payload.toString()).toBe('after interrupt');
+  });
+
+  it('stops a stream whose client stopped reading (the send waits for room) at once', async () => {
+    const ts = await started();
+    const { client, id } = await rawOf(ts);
+    client.socket.pause();
+    let produced = 0;
+    const endless = new Readable({
+      read() {
+        this.push(Buffer.alloc(64 * 1024, 0x5a));
+        produced++;
+      },
+    });
+    const failure = errorOf(() => ts.server.setUploadStream(id, endless));
+    // Wait until the stream is held back by the client, not by the source.
+    let last = -1;
+    while (produced !== last) {
+      last = produced;
+      await sleep(100);
+    }
+    const t0 = Date.now();
+    ts.server.interrupt(id);
+    expect((await failure).code).toBe(10004);
+    expect(Date.now() - t0).toBeLessThan(500);
+    client.socket.resume();
+    const m = (await client.nextMessage(10000))!;
+    expect(m.frames.at(-1)!.fin).toBe(true);
+    await ts.server.sendText(id, 'usable');
+    expect((await client.nextMessage())!.payload.toString()).toBe('usable');
   });
 
   it('stops a stream that stalls (produces nothing more) at once', async () => {

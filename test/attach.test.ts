@@ -4,13 +4,15 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WSServer } from '../src/index.js';
 import { expectRefused, openWs, waitUntil } from './helpers/ws-client.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
+  vi.restoreAllMocks();
 });
 
 /** An HTTP app on 127.0.0.1 with a WSServer attached; `configure` runs before attaching. */
@@ -128,6 +130,21 @@ describe('attach(httpServer)', () => {
     expect(httpServer.listenerCount('upgrade')).toBe(0);
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('hello from the app');
     await expect(openWs(`ws://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('TcpNoDelay and KeepAliveTime apply to attached connections too', async () => {
+    const noDelay = vi.spyOn(net.Socket.prototype, 'setNoDelay');
+    const keepAlive = vi.spyOn(net.Socket.prototype, 'setKeepAlive');
+    const { port } = await app((ws) => {
+      ws.config('TcpNoDelay=True');
+      ws.config('KeepAliveTime=45000');
+    });
+    const c = await openWs(`ws://127.0.0.1:${port}/`);
+    const serverSide = (spy: typeof noDelay | typeof keepAlive): unknown[][] =>
+      spy.mock.contexts.flatMap((socket, i) => ((socket as net.Socket).localPort === port ? [spy.mock.calls[i]!] : []));
+    expect(serverSide(noDelay).some((args) => args[0] === true || args[0] === undefined)).toBe(true);
+    expect(serverSide(keepAlive)).toContainEqual([true, 45000]);
+    await c.close();
   });
 
   it('attaching the same server twice handles each upgrade once', async () => {
