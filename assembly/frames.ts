@@ -40,19 +40,20 @@ export const STOP_TABLE_FULL: i32 = 2;
 export const STOP_FINISHED: i32 = 3;
 
 // Descriptor table: ENTRY_SIZE bytes per entry, four u32 words.
-//   PIECE: flags, payload pointer, payload length (this call's part of it), 0
+//   PIECE: flags, payload pointer, payload length (this call's part of it), and for a text
+//          piece with F_UTF8_DEFERRED the offset in it where the unchecked middle starts
 //   ERROR: TYPE_ERROR, argument (an opcode), 0, error id (ERR_*)
 export const ENTRY_SIZE: usize = 16;
 export const TYPE_PIECE: u32 = 1;
 export const TYPE_ERROR: u32 = 2;
-// PIECE flags (frame opcode in bits 4-7, message opcode in bits 20-21, UTF-8 head/tail sizes
-// of a deferred piece in bits 14-15 and 16-17).
+// PIECE flags (frame opcode in bits 4-7, message opcode in bits 20-21, and in bits 16-17 the
+// size of the unchecked-by-the-caller tail of a deferred text piece).
 export const F_FIN: u32 = 1 << 8;
 export const F_COMPRESSED: u32 = 1 << 9; // the message the frame belongs to is compressed
 export const F_FRAME_START: u32 = 1 << 10; // the header was read in this call
 export const F_FRAME_END: u32 = 1 << 11; // the payload is complete
 export const F_COMPLETES_IN_CALL: u32 = 1 << 12; // (frame start) the whole payload is in this decode call
-export const F_UTF8_DEFERRED: u32 = 1 << 13; // the middle of this text piece is not validated yet
+export const F_UTF8_DEFERRED: u32 = 1 << 13; // [word 3, length - tail) of this text piece is for the caller to validate
 
 export const ERR_RSV23: u32 = 1;
 export const ERR_UNMASKED: u32 = 2;
@@ -219,6 +220,7 @@ export function decodeFrames(state: usize, table: usize, capacity: u32, start: u
     const opcode = b0 & 0x0f;
     const available = <u64>(end - p);
     const take = <usize>(remaining < available ? remaining : available);
+    let deferredHead: u32 = 0;
     if (take != 0) {
       xorMask(p, take, mask);
       mask = rotateMask(mask, take);
@@ -232,7 +234,8 @@ export function decodeFrames(state: usize, table: usize, capacity: u32, start: u
           break;
         }
         if (r == UTF8_DEFERRED) {
-          flags |= F_UTF8_DEFERRED | (load<u32>(utf8State, 4) << 14) | (load<u32>(utf8State, 8) << 16);
+          flags |= F_UTF8_DEFERRED | (load<u32>(utf8State, 8) << 16);
+          deferredHead = load<u32>(utf8State, 4);
         }
       }
     }
@@ -242,14 +245,14 @@ export function decodeFrames(state: usize, table: usize, capacity: u32, start: u
     if (remaining == 0) {
       if (fin != 0 && opcode < OP_CLOSE && msgOpcode == OP_TEXT && compressed == 0 && (load<u32>(utf8State) & 3) != 0) {
         // The piece stands (its deferred middle is checked first), the frame does not end.
-        writeEntry(table, n++, w0, <u32>p, <u32>take, 0);
+        writeEntry(table, n++, w0, <u32>p, <u32>take, deferredHead);
         writeEntry(table, n++, TYPE_ERROR, 0, 0, ERR_UTF8_TRUNCATED);
         p += take; // unmasked bytes the caller reads (copied back up to S_POS)
         phase = PHASE_FINISHED;
         stop = STOP_FINISHED;
         break;
       }
-      writeEntry(table, n++, w0 | F_FRAME_END, <u32>p, <u32>take, 0);
+      writeEntry(table, n++, w0 | F_FRAME_END, <u32>p, <u32>take, deferredHead);
       p += take;
       phase = PHASE_HEADER;
       if (opcode < OP_CLOSE) {
@@ -264,7 +267,7 @@ export function decodeFrames(state: usize, table: usize, capacity: u32, start: u
       }
       continue;
     }
-    if (take != 0 || flags != 0) writeEntry(table, n++, w0, <u32>p, <u32>take, 0);
+    if (take != 0 || flags != 0) writeEntry(table, n++, w0, <u32>p, <u32>take, deferredHead);
     p += take;
     break; // the rest of the payload comes later
   }

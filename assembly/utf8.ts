@@ -107,10 +107,11 @@ function boundaryAtOrBefore(ptr: usize, start: usize, pos: usize): usize {
   return pos;
 }
 
-/** Validation from a character boundary `start`: vectors over whole 16-byte blocks, then bytes. */
-function validateFrom(ptr: usize, start: usize, len: usize, statePtr: usize): i32 {
-  if (len - start < 16) return scalarFrom(ptr, start, len, statePtr);
-  const byte1High = i8x16(
+// Lookup tables of the vector check, indexed by a nibble.
+// @ts-ignore: decorator
+@inline
+function byte1HighTable(): v128 {
+  return i8x16(
     TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
     TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS,
     TOO_SHORT | OVERLONG_2,
@@ -118,7 +119,12 @@ function validateFrom(ptr: usize, start: usize, len: usize, statePtr: usize): i3
     TOO_SHORT | OVERLONG_3 | SURROGATE,
     TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4,
   );
-  const byte1Low = i8x16(
+}
+
+// @ts-ignore: decorator
+@inline
+function byte1LowTable(): v128 {
+  return i8x16(
     CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4,
     CARRY | OVERLONG_2,
     CARRY,
@@ -136,7 +142,12 @@ function validateFrom(ptr: usize, start: usize, len: usize, statePtr: usize): i3
     CARRY | TOO_LARGE | TOO_LARGE_1000,
     CARRY | TOO_LARGE | TOO_LARGE_1000,
   );
-  const byte2High = i8x16(
+}
+
+// @ts-ignore: decorator
+@inline
+function byte2HighTable(): v128 {
+  return i8x16(
     TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
     TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,
     TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
@@ -144,26 +155,56 @@ function validateFrom(ptr: usize, start: usize, len: usize, statePtr: usize): i3
     TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
     TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
   );
-  // Nonzero where a block's last bytes start a sequence that the block does not finish.
-  const incompleteMax = i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, <i8>0xef, <i8>0xdf, <i8>0xbf);
-  const nibble = i8x16.splat(0x0f);
-  const third = i8x16.splat(0x60); // prev2 >= E0 once 0x60 is taken off: bit 7 set
-  const fourth = i8x16.splat(0x70); // prev3 >= F0
-  const high = i8x16.splat(<i8>0x80);
-  const zero = i8x16.splat(0);
+}
 
+/** Nonzero lanes where the 16 bytes `input` (after `prev`) break a UTF-8 rule. */
+// @ts-ignore: decorator
+@inline
+function blockErrors(prev: v128, input: v128): v128 {
+  const nibble = i8x16.splat(0x0f);
+  const prev1 = i8x16.shuffle(prev, input, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+  const prev2 = i8x16.shuffle(prev, input, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29);
+  const prev3 = i8x16.shuffle(prev, input, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28);
+  const special = v128.and(
+    v128.and(
+      i8x16.swizzle(byte1HighTable(), i8x16.shr_u(prev1, 4)),
+      i8x16.swizzle(byte1LowTable(), v128.and(prev1, nibble)),
+    ),
+    i8x16.swizzle(byte2HighTable(), i8x16.shr_u(input, 4)),
+  );
+  // A third byte after E0-EF, a third or fourth after F0-FF: must be continuation bytes
+  // (prev2 - 0x60 and prev3 - 0x70 have bit 7 set exactly then).
+  const must23 = v128.and(
+    v128.or(i8x16.sub_sat_u(prev2, i8x16.splat(0x60)), i8x16.sub_sat_u(prev3, i8x16.splat(0x70))),
+    i8x16.splat(<i8>0x80),
+  );
+  return v128.xor(must23, special);
+}
+
+/** Nonzero where a block's last bytes start a sequence that the block does not finish. */
+// @ts-ignore: decorator
+@inline
+function blockIncomplete(input: v128): v128 {
+  return i8x16.sub_sat_u(input, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, <i8>0xef, <i8>0xdf, <i8>0xbf));
+}
+
+/** Validation from a character boundary `start`: vectors over whole 16-byte blocks, then bytes. */
+function validateFrom(ptr: usize, start: usize, len: usize, statePtr: usize): i32 {
+  if (len - start < 16) return scalarFrom(ptr, start, len, statePtr);
+  const zero = i8x16.splat(0);
   let i = start;
   let prev = zero;
   let prevIncomplete = zero;
   const blocksEnd = start + ((len - start) & ~(<usize>15));
-  while (i < blocksEnd) {
+  // Two blocks a step: one check of the error lanes per 32 bytes.
+  while (i + 32 <= blocksEnd) {
     const p = ptr + i;
-    const input = v128.load(p);
-    if (i8x16.bitmask(input) == 0) {
+    const in0 = v128.load(p);
+    const in1 = v128.load(p, 16);
+    if (i8x16.bitmask(v128.or(in0, in1)) == 0) {
       // ASCII: only a sequence left open by the previous block can be wrong here.
       if (v128.any_true(prevIncomplete)) break;
-      // Then whole runs of ASCII, 64 bytes a step.
-      i += 16;
+      i += 32;
       while (i + 64 <= blocksEnd) {
         const q = ptr + i;
         const any = v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48)));
@@ -171,24 +212,17 @@ function validateFrom(ptr: usize, start: usize, len: usize, statePtr: usize): i3
         i += 64;
       }
       prev = zero;
-      prevIncomplete = zero;
       continue;
     }
-    const prev1 = i8x16.shuffle(prev, input, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
-    const prev2 = i8x16.shuffle(prev, input, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29);
-    const prev3 = i8x16.shuffle(prev, input, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28);
-    const special = v128.and(
-      v128.and(
-        i8x16.swizzle(byte1High, i8x16.shr_u(prev1, 4)),
-        i8x16.swizzle(byte1Low, v128.and(prev1, nibble)),
-      ),
-      i8x16.swizzle(byte2High, i8x16.shr_u(input, 4)),
-    );
-    const must23 = v128.and(v128.or(i8x16.sub_sat_u(prev2, third), i8x16.sub_sat_u(prev3, fourth)), high);
-    if (v128.any_true(v128.xor(must23, special))) break;
-    prevIncomplete = i8x16.sub_sat_u(input, incompleteMax);
-    prev = input;
-    i += 16;
+    if (v128.any_true(v128.or(blockErrors(prev, in0), blockErrors(in0, in1)))) break;
+    prevIncomplete = blockIncomplete(in1);
+    prev = in1;
+    i += 32;
+  }
+  if (i + 16 <= blocksEnd && i + 32 > blocksEnd) {
+    // The last single block (unless the loop above stopped at an error).
+    const input = v128.load(ptr + i);
+    if (!v128.any_true(blockErrors(prev, input))) i += 16;
   }
   // Everything before block `i` is valid: go on byte by byte from the character boundary
   // there, to find the exact error in block `i` or to validate the bytes after the last block.
@@ -225,12 +259,30 @@ export function utf8Validate(ptr: usize, len: usize, statePtr: usize): i32 {
   return validateFrom(ptr, i, len, statePtr);
 }
 
+/** The index of the first byte at or after `i` that is not ASCII, or `len`. */
+function asciiPrefix(ptr: usize, i: usize, len: usize): usize {
+  while (i + 64 <= len) {
+    const q = ptr + i;
+    const any = v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48)));
+    if (i8x16.bitmask(any) != 0) break;
+    i += 64;
+  }
+  while (i + 16 <= len) {
+    const bits = i8x16.bitmask(v128.load(ptr + i));
+    if (bits != 0) return i + <usize>ctz(bits);
+    i += 16;
+  }
+  while (i < len && load<u8>(ptr + i) < 0x80) i++;
+  return i;
+}
+
 /**
- * Like {@link utf8Validate}, but a piece of `deferFrom` bytes or more (at least 16) is only
- * checked at its edges: the end of a sequence open before it, and a sequence left open at its
- * end. The complete characters between, `[head, len - tail)`, are left to the caller (who has
- * a faster validator for long runs): head and tail are stored as u32 at `statePtr + 4` and
- * `statePtr + 8`, and the result is {@link UTF8_DEFERRED}. Otherwise as {@link utf8Validate}.
+ * Like {@link utf8Validate}, but when a piece holds `deferFrom` bytes or more (at least 16)
+ * after its leading ASCII, the kernel only checks its edges: the end of a sequence open before
+ * it, the leading ASCII, and a sequence left open at its end. The complete characters between,
+ * `[head, len - tail)`, are left to the caller (who has a faster validator for long multi-byte
+ * runs): head and tail are stored as u32 at `statePtr + 4` and `statePtr + 8`, and the result
+ * is {@link UTF8_DEFERRED}. Otherwise as {@link utf8Validate}.
  */
 export function utf8Piece(ptr: usize, len: usize, statePtr: usize, deferFrom: usize): i32 {
   if (len < deferFrom || len < 16) return utf8Validate(ptr, len, statePtr);
@@ -238,6 +290,11 @@ export function utf8Piece(ptr: usize, len: usize, statePtr: usize, deferFrom: us
   if (head != 0) {
     const r = utf8Validate(ptr, head, statePtr);
     if (r >= 0) return r;
+  }
+  head = asciiPrefix(ptr, head, len);
+  if (len - head < deferFrom || len - head < 16) {
+    store<u32>(statePtr, 0);
+    return validateFrom(ptr, head, len, statePtr);
   }
   // The start of a sequence the piece ends inside, if any.
   let t = len;

@@ -323,6 +323,42 @@ describe('wasm and js engines decode alike', () => {
     );
   });
 
+  it('connections decoded in turn (they share the kernel state block) keep their own state', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(caseArb, fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 5 })), { minLength: 2, maxLength: 5 }), (connections) => {
+        const make = (engine: typeof jsEngine) =>
+          connections.map(([[options, bytes], sizes]) => ({ codec: engine.createCodec(options), bytes, sizes, at: 0, i: 0, log: [] as unknown[] }));
+        const js = make(jsEngine);
+        const wasm = make(wasmEngine);
+        for (let busy = true; busy; ) {
+          busy = false;
+          for (const side of [js, wasm]) {
+            for (const c of side) {
+              if (c.at >= c.bytes.length) continue;
+              busy = true;
+              const size = c.sizes[c.i++ % c.sizes.length]!;
+              const r = c.codec.decode(Buffer.from(c.bytes.subarray(c.at, c.at + size)));
+              c.at += size;
+              c.log.push({ events: r.events.map(describeEvent), error: r.error });
+            }
+          }
+        }
+        wasm.forEach((c, n) => expect(c.log, `connection ${n}`).toEqual(js[n]!.log));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('an empty chunk decodes to nothing', () => {
+    for (const engine of [jsEngine, wasmEngine]) {
+      const codec = engine.createCodec({ maxMessageSize: 0, deflate: null });
+      expect(codec.decode(Buffer.alloc(0))).toEqual({ events: [], error: null });
+      expect(codec.decode(Buffer.from([0x81]))).toEqual({ events: [], error: null });
+      expect(codec.decode(Buffer.alloc(0))).toEqual({ events: [], error: null });
+      expect(codec.decode(Buffer.from([0x80, 0, 0, 0, 0])).events).toEqual([{ kind: 'data', opcode: 1, payload: Buffer.alloc(0), first: true, fin: true }]);
+    }
+  });
+
   it('chunks larger than the WASM window: many frames, table refills, headers across window edges', () => {
     const frames: Buffer[] = [];
     let total = 0;

@@ -136,7 +136,7 @@ export async function benchCopies() {
   void sink;
   return {
     title: 'What a copy costs',
-    note: 'copy in: `memoryView.set(chunk, at)`. copy back: `chunk.set(memoryView.subarray(...))` (what the engine does from 48 B; below, a byte loop) or `Buffer#copy`. new Buffer: `allocUnsafe` + set, per payload. view: one `subarray` (what each payload costs in both engines).',
+    note: 'copy in: `memoryView.set(chunk, at)`. copy back: `chunk.set(memoryView.subarray(...))`, view included (the engine keeps cached views of its window for chunks below 2 KiB, so it pays only the copy there), or `Buffer#copy`. new Buffer: `allocUnsafe` + set, per payload. view: one `subarray` (what each payload costs in both engines).',
     markdown: table(['size', 'copy in', 'copy back (set)', 'copy back (Buffer#copy)', 'new Buffer + copy', 'view'], rows),
   };
 }

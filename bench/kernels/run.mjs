@@ -18,7 +18,7 @@ const date = new Date().toISOString().slice(0, 10);
 const header = [
   '# Kernel benchmarks',
   '',
-  `Machine: ${machine}. Date: ${date}. bufferutil: ${bufferutil ? 'installed' : 'not installed'}.`,
+  `Machine: ${machine}. Date: ${date}. Load average at start: ${os.loadavg()[0].toFixed(1)}. bufferutil: ${bufferutil ? 'installed' : 'not installed'}.`,
   '',
   'Reproduce: `npm run bench:kernels` (builds, then runs `bench/kernels/run.mjs`; tinybench, median of the samples).',
   '',

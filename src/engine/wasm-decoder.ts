@@ -6,8 +6,8 @@
  * 1. the chunk is copied into the window in linear memory (after the few bytes of a header
  *    that began in the previous chunk): copy 1;
  * 2. one `decodeFrames` call reads every frame header in it, unmasks every payload in place,
- *    checks uncompressed text as UTF-8 (long pieces: their edges; the middle is left to
- *    `buffer.isUtf8`) and enforces the size limit, writing one descriptor per frame piece;
+ *    checks uncompressed text as UTF-8 (long multi-byte pieces: their edges; the middle is
+ *    left to `buffer.isUtf8`) and enforces the size limit, writing one descriptor per frame piece;
  * 3. the unmasked bytes are copied back over the chunk, which the codec owns: copy 2;
  * 4. the descriptors become events whose payloads are views of the chunk, as in the js
  *    engine: no allocation per payload beyond the view.
@@ -46,7 +46,6 @@ import {
   F_FRAME_END,
   F_FRAME_START,
   F_UTF8_DEFERRED,
-  HEAD_SHIFT,
   MESSAGE_OPCODE_SHIFT,
   OPCODE_SHIFT,
   PHASE_HEADER,
@@ -79,8 +78,6 @@ export interface WasmFrameDecoderOptions {
 }
 
 const EMPTY_PAYLOAD = Buffer.alloc(0);
-/** Below this many bytes a loop copies back faster than `set` with a view. */
-const COPY_LOOP_BELOW = 48;
 /** Largest partial header carried to the next chunk (a 14-byte header minus one). */
 const MAX_CARRY = 13;
 
@@ -319,7 +316,7 @@ export class WasmFrameDecoder {
       } else if (length > 0) {
         if (
           (w0 & F_UTF8_DEFERRED) !== 0 &&
-          !isUtf8(chunk.subarray(start + ((w0 >>> HEAD_SHIFT) & 3), start + length - ((w0 >>> TAIL_SHIFT) & 3)))
+          !isUtf8(chunk.subarray(start + i32[k + 3], start + length - ((w0 >>> TAIL_SHIFT) & 3)))
         ) {
           return INVALID_UTF8;
         }
@@ -416,7 +413,9 @@ export class WasmFrameDecoder {
   }
 
   private clearPieces(): void {
-    this.pieces.length = 0;
+    const pieces = this.pieces;
+    if (pieces.length === 1) pieces.pop(); // cheaper than setting the length
+    else if (pieces.length !== 0) pieces.length = 0;
     this.piecesLength = 0;
     this.lastChunk = null;
   }
@@ -431,10 +430,6 @@ export class WasmFrameDecoder {
 
 /** Copies linear memory `[from, to)` into `target` at `at`. */
 function copyOut(rt: WasmRuntime, from: number, to: number, target: Uint8Array, at: number): void {
-  if (to - from < COPY_LOOP_BELOW) {
-    const u8 = rt.u8;
-    for (let i = from; i < to; i++) target[at++] = u8[i];
-  } else {
-    target.set(rt.u8.subarray(from, to), at);
-  }
+  if (from === rt.window) target.set(rt.windowView(to - from), at);
+  else target.set(rt.u8.subarray(from, to), at);
 }

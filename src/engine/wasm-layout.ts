@@ -29,7 +29,10 @@ export const STOP_PARTIAL_HEADER = 1;
 export const STOP_TABLE_FULL = 2;
 export const STOP_FINISHED = 3;
 
-// Descriptor table entries: four 32-bit words.
+// Descriptor table entries: four 32-bit words. PIECE: flags, payload address, length, and (with
+// F_UTF8_DEFERRED) where in the piece the middle the caller validates starts; its end is
+// `length - tail`, the tail size in bits TAIL_SHIFT.. of the flags. ERROR: TYPE_ERROR, an
+// argument (an opcode), 0, the error id.
 export const ENTRY_SIZE = 16;
 export const TYPE_MASK = 3;
 export const TYPE_PIECE = 1;
@@ -41,7 +44,6 @@ export const F_FRAME_END = 1 << 11;
 export const F_COMPLETES_IN_CALL = 1 << 12;
 export const F_UTF8_DEFERRED = 1 << 13;
 export const OPCODE_SHIFT = 4;
-export const HEAD_SHIFT = 14;
 export const TAIL_SHIFT = 16;
 export const MESSAGE_OPCODE_SHIFT = 20;
 
