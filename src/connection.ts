@@ -24,12 +24,39 @@ export const DataFormat = Object.freeze({
 } as const);
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const EMPTY: Buffer = Buffer.alloc(0);
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | null)?.then === 'function';
 }
 
 type State = 'open' | 'closing' | 'closed';
+
+/** Decoded events waiting for AcceptData to turn true again. */
+interface HeldEvents {
+  readonly events: InboundEvent[];
+  readonly index: number;
+  readonly error: DecodeResult['error'];
+}
+
+/**
+ * Socket listeners shared by every connection: the socket points at its connection, so an
+ * idle connection carries no closures of its own.
+ */
+const OWNER = Symbol('wsworks.connection');
+type OwnedSocket = Socket & { [OWNER]: WSConnection };
+function socketData(this: Socket, chunk: Buffer): void {
+  (this as OwnedSocket)[OWNER].onData(chunk);
+}
+function socketError(this: Socket, err: Error): void {
+  (this as OwnedSocket)[OWNER].onSocketError(err);
+}
+function socketClose(this: Socket): void {
+  (this as OwnedSocket)[OWNER].onSocketClose();
+}
+function socketEnd(this: Socket): void {
+  (this as OwnedSocket)[OWNER].onSocketEnd();
+}
 
 /** A ping awaiting its pong. */
 interface PendingPing {
@@ -42,26 +69,49 @@ interface PendingPing {
 export class WSConnection {
   /** The identifier the server gave this connection (key of `server.connections`). */
   readonly connectionId: string;
+  /** The facts of the opening handshake (one object, so an idle connection stays small). */
+  private readonly info: HandshakeInfo;
+
   /** The Host header of the opening handshake. */
-  readonly host: string;
+  get host(): string {
+    return this.info.host;
+  }
   /** The Origin header of the opening handshake. */
-  readonly origin: string;
+  get origin(): string {
+    return this.info.origin;
+  }
   /** The request URI of the opening handshake (path and query). */
-  readonly requestURI: string;
+  get requestURI(): string {
+    return this.info.requestURI;
+  }
   /** The HTTP headers of the opening handshake, one "Name: value" per line (CRLF-separated). */
-  readonly requestHeaders: string;
+  get requestHeaders(): string {
+    return this.info.requestHeaders;
+  }
   /** The subprotocols the client offered, comma-separated. */
-  readonly subProtocols: string;
+  get subProtocols(): string {
+    return this.info.subProtocols;
+  }
   /** The subprotocol the server selected, or '' when none. */
-  readonly selectedSubProtocol: string;
+  get selectedSubProtocol(): string {
+    return this.info.selectedSubProtocol;
+  }
   /** The permessage-deflate response header, or '' when the extension is off. */
-  readonly extensions: string;
+  get extensions(): string {
+    return this.info.extensions;
+  }
   /** The IP address of the client. */
-  readonly remoteHost: string;
+  get remoteHost(): string {
+    return this.info.remoteHost;
+  }
   /** The TCP port of the client. */
-  readonly remotePort: number;
+  get remotePort(): number {
+    return this.info.remotePort;
+  }
   /** The local IP address this connection came in on. */
-  readonly localAddress: string;
+  get localAddress(): string {
+    return this.info.localAddress;
+  }
   /**
    * The format DataToSend/DataToSendB are sent as: 0 automatic (DataToSend text, DataToSendB
    * binary), 1 text, 2 binary, 9 ping, 10 pong.
@@ -87,12 +137,11 @@ export class WSConnection {
 
   // Inbound
   private decoding = false;
-  private inbox: Buffer[] = [];
+  private inbox: Buffer[] | null = null;
   private inboxBytes = 0;
-  private held: InboundEvent[] | null = null;
-  private heldIndex = 0;
-  private heldError: DecodeResult['error'] = null;
-  private messageParts: Buffer[] = [];
+  /** Events decoded but not yet delivered because AcceptData went false. */
+  private held: HeldEvents | null = null;
+  private messageParts: Buffer[] | null = null;
   private messagePartsBytes = 0;
   private lineSplitter: LineSplitter | null = null;
   /** When traffic last arrived (ms), for PingInterval/IdleTimeout. */
@@ -108,7 +157,7 @@ export class WSConnection {
   private messageOpcode: MessageOpcode = Opcode.Binary;
   /** A streamed message (SendFile / SetUploadStream) is being sent. */
   private streaming: { interrupted: boolean; stream: Readable; done: Promise<void>; wake: () => void } | null = null;
-  private pings: PendingPing[] = [];
+  private pings: PendingPing[] | null = null;
   private pingCounter = 0;
   /** Per-connection values of MaxLineLength / MessageLength. */
   maxLineLength: number;
@@ -122,23 +171,15 @@ export class WSConnection {
     info: HandshakeInfo,
   ) {
     this.connectionId = info.connectionId;
-    this.host = info.host;
-    this.origin = info.origin;
-    this.requestURI = info.requestURI;
-    this.requestHeaders = info.requestHeaders;
-    this.subProtocols = info.subProtocols;
-    this.selectedSubProtocol = info.selectedSubProtocol;
-    this.extensions = info.extensions;
-    this.remoteHost = info.remoteHost;
-    this.remotePort = info.remotePort;
-    this.localAddress = info.localAddress;
+    this.info = info;
     this._timeout = server.defaultTimeout;
     this.maxLineLength = server.settings.MaxLineLength;
-    this.outbound = new Outbound(socket, () => this.onDrained());
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.onSocketError(err));
-    socket.on('close', () => this.onSocketClose());
-    socket.on('end', () => this.onSocketEnd());
+    this.outbound = new Outbound(socket, this);
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('data', socketData);
+    socket.on('error', socketError);
+    socket.on('close', socketClose);
+    socket.on('end', socketEnd);
   }
 
   // ---- Fields of the reference ----------------------------------------------------------
@@ -157,7 +198,7 @@ export class WSConnection {
     if (this.state === 'closed') return;
     this.socket.resume();
     // Deliver what was decoded before the pause, then what arrived meanwhile.
-    if (this.held) this.dispatch(this.held, this.heldIndex, this.heldError);
+    if (this.held) this.dispatch(this.held.events, this.held.index, this.held.error);
     else this.decodeNext();
   }
 
@@ -260,11 +301,11 @@ export class WSConnection {
       };
       if (this._timeout > 0) {
         timer = setTimeout(() => {
-          this.pings = this.pings.filter((p) => p !== entry);
+          this.pings = this.pings?.filter((p) => p !== entry) ?? null;
           reject(new WSServerError(ErrorCode.TimedOut, `No pong within ${this._timeout} s (the connection's Timeout).`));
         }, this._timeout * 1000);
       }
-      this.pings.push(entry);
+      (this.pings ??= []).push(entry);
       this.queueControl(Opcode.Ping, payload);
     });
   }
@@ -392,12 +433,13 @@ export class WSConnection {
     this.onData(chunk);
   }
 
-  private onData(chunk: Buffer): void {
+  /** @internal Socket 'data' (through a listener shared by all connections). */
+  onData(chunk: Buffer): void {
     this.lastActivity = Date.now();
     this.idlePingSent = false;
     if (this.decoding || this.held || !this._acceptData || this.closeReceived) {
       if (this.closeReceived || this.state === 'closed') return;
-      this.inbox.push(chunk);
+      (this.inbox ??= []).push(chunk);
       this.inboxBytes += chunk.length;
       // Bounded inbox: stop reading until the codec catches up.
       if (this.inboxBytes > this.server.settings.InBufferSize) this.socket.pause();
@@ -433,9 +475,10 @@ export class WSConnection {
 
   /** Decodes what arrived while a decode was in flight or reading was paused. */
   private decodeNext(): void {
-    if (this.inbox.length === 0 || this.decoding || this.held || !this._acceptData) return;
-    const chunk = this.inbox.length === 1 ? this.inbox[0]! : Buffer.concat(this.inbox, this.inboxBytes);
-    this.inbox = [];
+    const inbox = this.inbox;
+    if (inbox === null || this.decoding || this.held || !this._acceptData) return;
+    const chunk = inbox.length === 1 ? inbox[0]! : Buffer.concat(inbox, this.inboxBytes);
+    this.inbox = null;
     this.inboxBytes = 0;
     if (this._acceptData && this.state !== 'closed') this.socket.resume();
     this.decode(chunk);
@@ -449,9 +492,7 @@ export class WSConnection {
       for (let i = from; i < events.length; i++) {
         if (this.state === 'closed' || this.closeReceived) return;
         if (!this._acceptData) {
-          this.held = events;
-          this.heldIndex = i;
-          this.heldError = error;
+          this.held = { events, index: i, error };
           return;
         }
         const ev = events[i]!;
@@ -495,12 +536,13 @@ export class WSConnection {
     }
     if (first) this.messageOpcode = opcode;
     if (payload.length > 0) {
-      this.messageParts.push(payload);
+      (this.messageParts ??= []).push(payload);
       this.messagePartsBytes += payload.length;
     }
     if (!fin) return;
-    const whole = this.messageParts.length === 1 ? this.messageParts[0]! : Buffer.concat(this.messageParts, this.messagePartsBytes);
-    this.messageParts = [];
+    const parts = this.messageParts;
+    const whole = parts === null ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.messagePartsBytes);
+    this.messageParts = null;
     this.messagePartsBytes = 0;
     this.emitDataIn(this.messageOpcode, whole, true, false);
   }
@@ -516,8 +558,8 @@ export class WSConnection {
 
   private onPong(payload: Buffer): void {
     this.server.emitPing({ connectionId: this.connectionId, payload, response: true });
-    const i = this.pings.findIndex((p) => p.payload.equals(payload));
-    if (i >= 0) this.pings.splice(i, 1)[0]!.resolve();
+    const i = this.pings?.findIndex((p) => p.payload.equals(payload)) ?? -1;
+    if (i >= 0) this.pings!.splice(i, 1)[0]!.resolve();
   }
 
   private onClose(code: number, reason: string): void {
@@ -545,7 +587,8 @@ export class WSConnection {
       this.state = 'closing';
       this.sendCloseFrame(code, reason);
     }
-    this.inbox = [];
+    this.inbox = null;
+    this.inboxBytes = 0;
     this.closeReceived = true; // the codec accepts no more input: treat the stream as over
     this.endSocket();
   }
@@ -598,6 +641,7 @@ export class WSConnection {
     this.ending = true;
     const end = (): void => {
       this.outbound.flush();
+      this.outbound.end(); // whatever comes later has no socket to go to
       this.socket.end();
       // A client that never closes its side cannot keep the socket forever.
       const t = setTimeout(() => this.socket.destroy(), Math.max(1, this.server.settings.CloseTimeout) * 1000);
@@ -608,12 +652,19 @@ export class WSConnection {
     else end();
   }
 
-  private onSocketEnd(): void {
-    // The client half-closed: whatever it did not finish will not come. Finish our side.
+  /** @internal */
+  onSocketEnd(): void {
+    // The client half-closed. Without a close frame first, it went away (1006): nothing more
+    // may be sent, what was queued still goes out, then our side closes too.
+    if (this.state === 'open') {
+      this.state = 'closing';
+      this.rejectPending(new WSServerError(ErrorCode.NotConnected, 'The client closed the connection.'));
+    }
     if (this.state !== 'closed') this.endSocket();
   }
 
-  private onSocketError(err: Error): void {
+  /** @internal */
+  onSocketError(err: Error): void {
     const code = osErrorCode(err) ?? ErrorCode.SendFailed;
     this.server.log(2, 'Error', `Socket error: ${err.message}`, this.connectionId);
     // Resets from a client that is going away are ordinary; report anything else.
@@ -622,7 +673,8 @@ export class WSConnection {
     }
   }
 
-  private onSocketClose(): void {
+  /** @internal */
+  onSocketClose(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (this.closeTimer) clearTimeout(this.closeTimer);
@@ -632,16 +684,18 @@ export class WSConnection {
       this.streaming.interrupted = true;
       this.streaming.wake();
     }
-    this.inbox = [];
+    this.inbox = null;
+    this.inboxBytes = 0;
     this.held = null;
-    this.messageParts = [];
+    this.messageParts = null;
     this.codec.dispose();
     this.server.connectionClosed(this, this.closeCode, this.closeReason);
   }
 
   private rejectPending(err: Error): void {
     const pings = this.pings;
-    this.pings = [];
+    if (pings === null) return;
+    this.pings = null;
     for (const p of pings) p.reject(err);
   }
 
@@ -800,7 +854,8 @@ export class WSConnection {
     this.outTail = tail;
   }
 
-  private onDrained(): void {
+  /** @internal Called by Outbound when everything queued was written. */
+  onDrained(): void {
     if (!this.wouldBlock || this.streaming || this.state !== 'open') return;
     this.wouldBlock = false;
     this._readyToSend = true;

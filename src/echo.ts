@@ -15,7 +15,10 @@ export function attachEcho(server: WSServer): void {
       else void server.sendText(id, data);
       return true;
     } catch (err) {
-      if (err instanceof WSServerError && err.code === ErrorCode.WouldBlock) return false;
+      if (!(err instanceof WSServerError)) throw err;
+      if (err.code === ErrorCode.WouldBlock) return false;
+      // The client is closing or gone: there is no one left to echo to.
+      if (err.code === ErrorCode.NotConnected || err.code === ErrorCode.InvalidConnectionId) return true;
       throw err;
     }
   };

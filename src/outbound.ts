@@ -14,9 +14,9 @@ export class Outbound {
   private queue: Buffer[] = [];
   private queueBytes = 0;
   /** Callbacks to run once the bytes queued so far were handed to the kernel. */
-  private writtenCallbacks: Array<(err?: Error | null) => void> = [];
+  private writtenCallbacks: Array<(err?: Error | null) => void> | null = null;
   /** Writers waiting until the queue has room again. */
-  private roomWaiters: Waiter[] = [];
+  private roomWaiters: Waiter[] | null = null;
   private flushScheduled = false;
   /** While > 0, flushes wait for the end of the current pass (see hold/release). */
   private holds = 0;
@@ -24,10 +24,9 @@ export class Outbound {
 
   constructor(
     private readonly socket: Socket,
-    /** Called when the queue drained completely. */
-    private readonly onDrained: () => void,
-  ) {
-  }
+    /** Told when the queue drained completely. */
+    private readonly owner: { onDrained(): void },
+  ) {}
 
   /** Bytes accepted but not yet taken by the kernel: our queue plus Node's socket buffer. */
   get pendingBytes(): number {
@@ -44,7 +43,7 @@ export class Outbound {
       this.queue.push(b);
       this.queueBytes += b.length;
     }
-    if (onWritten) this.writtenCallbacks.push(onWritten);
+    if (onWritten) (this.writtenCallbacks ??= []).push(onWritten);
     this.scheduleFlush();
   }
 
@@ -60,7 +59,7 @@ export class Outbound {
   /** Resolves once the queue is at most `limit` bytes (immediately if it already is). */
   waitForRoom(limit: number): Promise<void> | null {
     if (this.pendingBytes <= limit) return null;
-    return new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    return new Promise<void>((resolve) => (this.roomWaiters ??= []).push(resolve));
   }
 
   /** Writes what is queued now. */
@@ -73,11 +72,11 @@ export class Outbound {
     const callbacks = this.writtenCallbacks;
     this.queue = [];
     this.queueBytes = 0;
-    this.writtenCallbacks = [];
+    this.writtenCallbacks = null;
     // The completion callback both settles waiting senders and notices when the queue ran dry
     // ('drain' alone would miss a write that was accepted below the socket's high-water mark).
     const done = (err?: Error | null): void => {
-      for (const cb of callbacks) cb(err);
+      if (callbacks) for (const cb of callbacks) cb(err);
       this.drained();
     };
     if (count === 1) {
@@ -96,10 +95,10 @@ export class Outbound {
   end(): void {
     this.ended = true;
     const callbacks = this.writtenCallbacks;
-    this.writtenCallbacks = [];
+    this.writtenCallbacks = null;
     this.queue = [];
     this.queueBytes = 0;
-    for (const cb of callbacks) cb(new Error('socket closed'));
+    if (callbacks) for (const cb of callbacks) cb(new Error('socket closed'));
     this.wakeRoomWaiters();
   }
 
@@ -113,13 +112,13 @@ export class Outbound {
 
   private drained(): void {
     this.wakeRoomWaiters();
-    if (!this.ended && this.queueBytes === 0 && this.socket.writableLength === 0) this.onDrained();
+    if (!this.ended && this.queueBytes === 0 && this.socket.writableLength === 0) this.owner.onDrained();
   }
 
   private wakeRoomWaiters(): void {
-    if (this.roomWaiters.length === 0) return;
     const waiters = this.roomWaiters;
-    this.roomWaiters = [];
+    if (waiters === null) return;
+    this.roomWaiters = null;
     for (const w of waiters) w();
   }
 }

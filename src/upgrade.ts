@@ -27,7 +27,12 @@ export class UpgradeHandler {
   constructor(
     private readonly server: WSServer,
     private readonly opened: (conn: WSConnection) => void,
-  ) {}
+  ) {
+    const handler = this;
+    this.forgetOnClose = function (this: Socket): void {
+      handler.forget(this);
+    };
+  }
 
   /** Wires a listening http.Server owned by the WSServer. */
   listenOn(httpServer: http.Server): void {
@@ -88,7 +93,7 @@ export class UpgradeHandler {
       timer.unref();
     }
     this.pending.set(socket, timer);
-    socket.once('close', () => this.forget(socket));
+    socket.on('close', this.forgetOnClose);
   }
 
   /** MaxConnections: one more is told 503 and closed, never crashes anything. */
@@ -100,7 +105,11 @@ export class UpgradeHandler {
     return true;
   }
 
+  /** One 'close' listener for every pending socket (it is the socket as `this`); removed at the upgrade. */
+  private readonly forgetOnClose: (this: Socket) => void;
+
   private forget(socket: Socket): void {
+    socket.off('close', this.forgetOnClose);
     const timer = this.pending.get(socket);
     if (timer) clearTimeout(timer);
     this.pending.delete(socket);

@@ -12,42 +12,10 @@
  * It answers synchronously and gives the same events, bytes and violations as `js`.
  */
 
-import type { CodecOptions, DecodeResult, EncodeRequest } from '../protocol/codec.js';
-import { MessageEncoder } from '../protocol/message-encoder.js';
-import type { SyncCodec, SyncEngine } from './js.js';
+import type { CodecOptions } from '../protocol/codec.js';
+import { FrameCodec, type SyncCodec, type SyncEngine } from './frame-codec.js';
 import { WasmFrameDecoder } from './wasm-decoder.js';
 import { wasmRuntime } from './wasm-module.js';
-
-/** One connection's codec: a {@link WasmFrameDecoder} in, a {@link MessageEncoder} out. */
-export class WasmCodec implements SyncCodec {
-  private readonly decoder: WasmFrameDecoder;
-  private readonly encoder: MessageEncoder;
-  private disposed = false;
-
-  constructor(options: CodecOptions) {
-    this.decoder = new WasmFrameDecoder(options, wasmRuntime());
-    this.encoder = new MessageEncoder(options);
-  }
-
-  /** See {@link Codec.decode}. After a violation or a close frame, further bytes are ignored. */
-  decode(chunk: Buffer): DecodeResult {
-    return this.decoder.decode(chunk);
-  }
-
-  /** See {@link Codec.encode}. */
-  encode(request: EncodeRequest): Buffer[] {
-    if (this.disposed) throw new Error('encode(): the codec was disposed.');
-    return this.encoder.encode(request);
-  }
-
-  /** See {@link Codec.dispose}. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.decoder.dispose();
-    this.encoder.dispose();
-  }
-}
 
 /**
  * The `wasm` engine. The module is compiled on the first `createCodec` (synchronously, a few
@@ -56,7 +24,7 @@ export class WasmCodec implements SyncCodec {
 export const wasmEngine: SyncEngine = Object.freeze({
   name: 'wasm',
   createCodec(options: CodecOptions): SyncCodec {
-    return new WasmCodec(options);
+    return new FrameCodec(new WasmFrameDecoder(options, wasmRuntime()), options);
   },
   async close(): Promise<void> {},
 });

@@ -52,11 +52,12 @@ export class FrameDecoder {
   private readonly maxMessageSize: number;
   private readonly deflateNegotiated: boolean;
   private readonly inflater: MessageInflater | null;
-  private readonly utf8 = new Utf8Validator();
+  /** Built with the first text message: a binary-only or idle connection needs none. */
+  private utf8State: Utf8Validator | null = null;
 
   private state = READING_HEADER;
   /** A header split across chunks, gathered here until complete. */
-  private readonly headerBytes = new Uint8Array(MAX_HEADER_SIZE);
+  private headerBytes: Uint8Array | null = null;
   private headerLength = 0;
 
   // The frame being read.
@@ -80,6 +81,10 @@ export class FrameDecoder {
     const deflate = options.deflate;
     this.deflateNegotiated = deflate !== null;
     this.inflater = deflate === null ? null : new MessageInflater(deflate.clientMaxWindowBits, deflate.clientNoContextTakeover);
+  }
+
+  private get utf8(): Utf8Validator {
+    return (this.utf8State ??= new Utf8Validator());
   }
 
   /** True once a close frame or a violation ended decoding. */
@@ -108,11 +113,11 @@ export class FrameDecoder {
         } else {
           pos = this.gatherHeader(chunk, pos);
           if (this.headerLength >= 2) {
-            const early = this.checkFrameStart(this.headerBytes[0], this.headerBytes[1]);
+            const early = this.checkFrameStart(this.headerBytes![0], this.headerBytes![1]);
             if (early !== null) return this.fail(events, early);
           }
-          if (this.headerLength < 2 || this.headerLength < clientHeaderSize(this.headerBytes[1])) break;
-          header = this.headerBytes;
+          if (this.headerLength < 2 || this.headerLength < clientHeaderSize(this.headerBytes![1])) break;
+          header = this.headerBytes!;
           at = 0;
           this.headerLength = 0;
         }
@@ -147,7 +152,7 @@ export class FrameDecoder {
 
   /** Copies header bytes from `chunk` into `headerBytes`, as many as the header needs. */
   private gatherHeader(chunk: Buffer, pos: number): number {
-    const bytes = this.headerBytes;
+    const bytes = (this.headerBytes ??= new Uint8Array(MAX_HEADER_SIZE));
     const length = chunk.length;
     while (pos < length) {
       const needed = this.headerLength < 2 ? 2 : clientHeaderSize(bytes[1]);
