@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { WSServer } from './server.js';
-import { attachEcho } from './echo.js';
+import { configureEchoServer } from './echo.js';
 
 const USAGE = `Usage: wsworks echo --port <port> [--host <address>] [--engine js] [--no-deflate]
 
@@ -59,13 +59,9 @@ async function echo(args: string[]): Promise<void> {
   server.localPort = port;
   if (values.host) server.localHost = values.host;
   if (values.host?.includes(':')) server.config('UseIPv6=1');
-  server.connectionBacklog = 1024; // the reference's default of 5 would drop bursts of connects
-  server.config('BufferMessage=True');
-  server.config('TcpNoDelay=True');
-  server.config('MaxConnections=100000');
+  configureEchoServer(server);
   if (values['no-deflate']) server.config('EnablePermessageDeflate=False');
   server.on('error', (e) => process.stderr.write(`wsworks: [${e.errorCode}] ${e.description}${e.connectionId ? ` (connection ${e.connectionId})` : ''}\n`));
-  attachEcho(server);
 
   // Handle signals before announcing "listening": whoever reads that line may signal at once.
   let stopping = false;

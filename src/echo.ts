@@ -51,3 +51,17 @@ export function attachEcho(server: WSServer): void {
   server.on('disconnected', (e) => backlog.delete(e.connectionId));
 }
 
+
+/**
+ * Sets a server up the way `wsworks echo` runs: whole messages, no Nagle delay, room for many
+ * connections and for large messages in flight, and the echo itself.
+ */
+export function configureEchoServer(server: WSServer): void {
+  server.connectionBacklog = 1024; // the reference's default of 5 would drop bursts of connects
+  server.config('BufferMessage=True');
+  server.config('TcpNoDelay=True');
+  server.config('MaxConnections=100000');
+  // Two 1 MiB messages in flight must not stall each other behind a 1 MiB queue limit.
+  server.config('OutBufferSize=16777216');
+  attachEcho(server);
+}

@@ -8,7 +8,7 @@ export { WSServerError, ErrorCode, ERROR_MESSAGES } from './errors.js';
 export { Certificate, CertStoreType } from './tls/certificate.js';
 export { SETTINGS, type SettingSpec } from './config.js';
 export { CloseCode, closeCodeIsValid } from './protocol/constants.js';
-export { attachEcho } from './echo.js';
+export { attachEcho, configureEchoServer } from './echo.js';
 export type {
   ConnectedEvent,
   ConnectionRequestEvent,

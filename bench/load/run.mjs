@@ -170,7 +170,9 @@ async function engineAvailable(engine) {
 /** Starts one echo server; resolves once it prints `listening <port>`. */
 function startServer(spec, scenario, { exposeGc = false } = {}) {
   const deflate = scenario.message.deflate;
-  const nodeArgs = [process.execPath, ...(exposeGc ? ['--expose-gc'] : [])];
+  // LOAD_SERVER_NODE_ARGS passes extra flags to the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = (process.env.LOAD_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const nodeArgs = [process.execPath, ...extra, ...(exposeGc ? ['--expose-gc'] : [])];
   const argv =
     spec.kind === 'wsworks'
       ? [...nodeArgs, path.join(HERE, 'wsworks-server.mjs'), '--port', '0', '--host', HOST, '--engine', spec.engine, ...(deflate ? [] : ['--no-deflate'])]

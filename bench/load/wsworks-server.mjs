@@ -1,6 +1,6 @@
 // The wsworks echo server for the load benchmark: the same server and settings as
 // `wsworks echo` (src/cli.ts) — BufferMessage, TcpNoDelay, backlog 1024, MaxConnections 100000,
-// attachEcho with backpressure — plus the reporting the benchmark needs (event-loop delay,
+// configureEchoServer with backpressure — plus the reporting the benchmark needs (event-loop delay,
 // memory), which the CLI does not have. Reporting is on with WSWORKS_REPORT_ELD=1.
 //
 //   node bench/load/wsworks-server.mjs --port 0 [--host 127.0.0.1] [--engine js] [--no-deflate]
@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { reportStats } from './server-stats.mjs';
 
-const { WSServer, attachEcho } = await import(new URL('../../dist/index.js', import.meta.url).href);
+const { WSServer, configureEchoServer } = await import(new URL('../../dist/index.js', import.meta.url).href);
 
 const { values } = parseArgs({
   options: {
@@ -30,13 +30,9 @@ try {
 }
 server.localPort = Number(values.port);
 if (values.host) server.localHost = values.host;
-server.connectionBacklog = 1024;
-server.config('BufferMessage=True');
-server.config('TcpNoDelay=True');
-server.config('MaxConnections=100000');
+configureEchoServer(server); // exactly what `wsworks echo` does
 if (values['no-deflate']) server.config('EnablePermessageDeflate=False');
 server.on('error', (e) => process.stderr.write(`wsworks: [${e.errorCode}] ${e.description}${e.connectionId ? ` (connection ${e.connectionId})` : ''}\n`));
-attachEcho(server);
 
 const stats = reportStats({ enabled: process.env.WSWORKS_REPORT_ELD === '1' });
 await server.startListening();
