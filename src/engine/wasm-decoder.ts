@@ -78,6 +78,8 @@ export interface WasmFrameDecoderOptions {
 }
 
 const EMPTY_PAYLOAD = Buffer.alloc(0);
+/** From this payload size on, a frame spanning chunks is gathered in a buffer of its own. */
+const LARGE_FRAME = 256 * 1024;
 /** Largest partial header carried to the next chunk (a 14-byte header minus one). */
 const MAX_CARRY = 13;
 
@@ -176,6 +178,13 @@ export class WasmFrameDecoder {
   private lastEnd = 0;
   /** Bytes the open compressed message inflated to so far. */
   private inflatedSize = 0;
+  /**
+   * A large uncompressed frame spanning chunks is gathered here: windows that hold nothing but
+   * its payload are copied from linear memory straight into it (no copy back into the chunk,
+   * no concatenation at the end).
+   */
+  private frameBuffer: Buffer | null = null;
+  private frameFilled = 0;
 
   constructor(options: WasmFrameDecoderOptions, rt: WasmRuntime = wasmRuntime()) {
     this.rt = rt;
@@ -226,8 +235,16 @@ export class WasmFrameDecoder {
         const stop = i32[stateWord + W_STOP];
         const pos = i32[stateWord + W_POS];
         const from = start > window ? start : window;
-        if (pos > from) copyOut(rt, from, pos, chunk, from + delta);
-        error = this.process(events, chunk, entries, delta);
+        if (entries === 1 && this.takeLargePiece(from, pos, after)) {
+          error = this.largePieceResult;
+        } else {
+          if (pos > from) copyOut(rt, from, pos, chunk, from + delta);
+          error = this.process(events, chunk, entries, delta);
+        }
+        if (this.largePieceEvent !== null) {
+          events.push(this.largePieceEvent);
+          this.largePieceEvent = null;
+        }
         if (error !== null || this.finished) break windows;
         if (stop === STOP_TABLE_FULL) {
           start = pos;
@@ -249,6 +266,51 @@ export class WasmFrameDecoder {
     }
     this.loadState();
     return error === null ? { events, error: null } : this.fail(events, error);
+  }
+
+  private largePieceResult: ProtocolViolation | null = null;
+  private largePieceEvent: InboundEvent | null = null;
+
+  /**
+   * The window `[from, pos)` is one piece of an uncompressed data frame that is large and ends
+   * in a later chunk (`after`: bytes of this chunk beyond the window): copy it from linear memory
+   * into the frame's own buffer. Returns false (and does nothing) when the window is anything else.
+   */
+  private takeLargePiece(from: number, pos: number, after: number): boolean {
+    const i32 = this.rt.i32;
+    const k = this.rt.table >> 2;
+    const w0 = i32[k];
+    if ((w0 & TYPE_MASK) === TYPE_ERROR || (w0 & (F_COMPRESSED | F_FRAME_START)) !== 0) return false;
+    const opcode = (w0 >>> OPCODE_SHIFT) & 0x0f;
+    const length = i32[k + 2];
+    if (opcode >= Opcode.Close || i32[k + 1] !== from || from + length !== pos) return false;
+    let buffer = this.frameBuffer;
+    if (buffer === null) {
+      const remaining = this.rt.f64[(this.rt.state >> 3) + D_REMAINING];
+      // A frame that ends within this chunk stays a view of it: no buffer, no extra copy.
+      if (remaining <= after) return false;
+      const total = this.piecesLength + length + remaining;
+      if (total < LARGE_FRAME) return false;
+      buffer = Buffer.allocUnsafe(total);
+      let at = 0;
+      for (const piece of this.pieces) at += piece.copy(buffer, at);
+      this.clearPieces();
+      this.frameBuffer = buffer;
+      this.frameFilled = at;
+    }
+    const at = this.frameFilled;
+    copyOut(this.rt, from, pos, buffer, at);
+    this.frameFilled = at + length;
+    this.largePieceResult = null;
+    if ((w0 & F_UTF8_DEFERRED) !== 0 && !isUtf8(buffer.subarray(at + i32[k + 3], at + length - ((w0 >>> TAIL_SHIFT) & 3)))) {
+      this.largePieceResult = INVALID_UTF8;
+      return true;
+    }
+    if ((w0 & F_FRAME_END) !== 0) {
+      const messageOpcode = ((w0 >>> MESSAGE_OPCODE_SHIFT) & 3) as MessageOpcode;
+      this.largePieceEvent = { kind: 'data', opcode: messageOpcode, payload: this.takePayload(), first: opcode !== Opcode.Continuation, fin: (w0 & F_FIN) !== 0 };
+    }
+    return true;
   }
 
   /** Releases the inflate context. */
@@ -391,6 +453,10 @@ export class WasmFrameDecoder {
 
   /** Appends `chunk[start, end)` to the frame's payload (extending the last piece when it is adjacent). */
   private addPiece(chunk: Buffer, start: number, end: number): void {
+    if (this.frameBuffer !== null) {
+      this.frameFilled += chunk.copy(this.frameBuffer, this.frameFilled, start, end);
+      return;
+    }
     const pieces = this.pieces;
     if (this.lastChunk === chunk && this.lastEnd === start) {
       pieces[pieces.length - 1] = chunk.subarray(this.lastStart, end);
@@ -405,6 +471,12 @@ export class WasmFrameDecoder {
 
   /** The frame's payload as one buffer (a view of the chunk when it came in one piece). */
   private takePayload(): Buffer {
+    const frame = this.frameBuffer;
+    if (frame !== null) {
+      this.frameBuffer = null;
+      this.frameFilled = 0;
+      return frame;
+    }
     const pieces = this.pieces;
     const payload =
       pieces.length === 1 ? pieces[0] : pieces.length === 0 ? EMPTY_PAYLOAD : Buffer.concat(pieces, this.piecesLength);
@@ -418,6 +490,8 @@ export class WasmFrameDecoder {
     else if (pieces.length !== 0) pieces.length = 0;
     this.piecesLength = 0;
     this.lastChunk = null;
+    this.frameBuffer = null;
+    this.frameFilled = 0;
   }
 
   private fail(events: InboundEvent[], error: ProtocolViolation): DecodeResult {
