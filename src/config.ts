@@ -4,6 +4,8 @@
  */
 import { WSServerError, ErrorCode } from './errors.js';
 import { closeCodeIsValid } from './protocol/constants.js';
+import { checkCipherSuiteList } from './tls/options.js';
+import { availableParallelism } from 'node:os';
 
 /** How a setting's value is parsed and printed. */
 export type SettingKind = 'bool' | 'int' | 'string';
@@ -40,7 +42,7 @@ const TLS13_SIGNATURE_ALGORITHMS =
 const TLS13_SUPPORTED_GROUPS =
   'ecdhe_x25519,ecdhe_x448,ecdhe_secp256r1,ecdhe_secp384r1,ecdhe_secp521r1,ffdhe_2048,ffdhe_3072,ffdhe_4096,ffdhe_6144,ffdhe_8192';
 
-const SSL_LATER = 'Takes effect with UseSSL (wss://).';
+const WSS = 'wss:// (UseSSL):';
 
 /** A check that every comma-separated item of a list is one of `allowed` (an empty list is fine). */
 function listOf(allowed: readonly string[]): (value: boolean | number | string) => string | null {
@@ -86,47 +88,47 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'BindExclusively', kind: 'bool', default: true, doc: 'True: listen with exclusive: true (the port is not shared with cluster workers). Node/libuv always sets SO_REUSEADDR; a port in use fails with 10048 either way.' },
   { name: 'BlockedClients', kind: 'string', default: '', check: clientList, doc: 'Comma-separated host names or IP addresses (wildcard *) that may not connect.' },
   { name: 'CloseStreamAfterTransfer', kind: 'bool', default: true, doc: 'SetUploadStream/UploadStream: destroy the stream after it was sent.' },
-  { name: 'DefaultConnectionTimeout', kind: 'int', default: 0, min: 0, max: 86400, doc: `Inactivity timeout (seconds) during the TLS handshake. ${SSL_LATER}` },
+  { name: 'DefaultConnectionTimeout', kind: 'int', default: 0, min: 0, max: 86400, doc: `${WSS} seconds of inactivity allowed while waiting for the ClientHello; the rest of the TLS handshake must then finish within the same time (Node does not show handshake progress). 0: only HandshakeTimeout bounds the handshake.` },
   { name: 'InBufferSize', kind: 'int', default: 65536, min: 1024, max: 0x7fffffff, doc: 'Bytes a connection may have received but not yet decoded (while a decode job is in flight or AcceptData is False) before reading pauses. Node exposes no SO_RCVBUF for TCP.' },
   { name: 'KeepAliveInterval', kind: 'int', default: 0, min: 0, max: 0x7fffffff, doc: 'Accepted; Node 20 exposes no TCP_KEEPINTVL, so the system interval applies.' },
   { name: 'KeepAliveTime', kind: 'int', default: 0, min: 0, max: 0x7fffffff, doc: 'Milliseconds of inactivity before TCP keep-alive probes (socket.setKeepAlive). 0: keep-alive off.' },
   { name: 'MaxConnections', kind: 'int', default: 1000, min: 1, max: 100000, lockedWhileListening: ErrorCode.MaxConnectionsLocked, doc: 'Simultaneous connections; one more is answered with HTTP 503 and closed.' },
   { name: 'OutBufferSize', kind: 'int', default: 1048576, min: 1024, max: 0x7fffffff, doc: 'Bytes a connection may have queued for sending; an async send beyond it fails with 10035 and ReadyToSend fires once it drains.' },
-  { name: 'PreferredDHGroupBits', kind: 'int', default: 2048, min: 1024, max: 8192, doc: `Diffie-Hellman group size. ${SSL_LATER}` },
+  { name: 'PreferredDHGroupBits', kind: 'int', default: 2048, min: 1024, max: 8192, doc: `${WSS} size of the Diffie-Hellman group for DHE cipher suites (TLS 1.2 and below): the RFC 3526 MODP group of at least this size (2048: modp14) is OpenSSL's dhparam. TLS 1.3 uses the ffdhe groups of TLS13SupportedGroups instead.` },
   { name: 'TcpNoDelay', kind: 'bool', default: false, doc: "True disables Nagle's algorithm on each connection (socket.setNoDelay)." },
   { name: 'UseIPv6', kind: 'int', default: 0, oneOf: [0, 1, 2], doc: '0: IPv4 only, 1: IPv6 only, 2: both.' },
   // SSL settings (wss://)
-  { name: 'LogSSLPackets', kind: 'bool', default: false, doc: SSL_LATER },
-  { name: 'ReuseSSLSession', kind: 'bool', default: false, doc: SSL_LATER },
-  { name: 'SSLCACerts', kind: 'string', default: '', doc: SSL_LATER },
-  { name: 'SSLCheckCRL', kind: 'int', default: 0, oneOf: [0, 1, 2], doc: SSL_LATER },
-  { name: 'SSLCheckOCSP', kind: 'int', default: 0, oneOf: [0, 1, 2], doc: SSL_LATER },
-  { name: 'SSLCipherStrength', kind: 'int', default: 0, min: 0, max: 4096, doc: SSL_LATER },
+  { name: 'LogSSLPackets', kind: 'bool', default: false, doc: `${WSS} SSLStatus (and Log at level 3) reports every TLS record sent and received: type, version, length, and the handshake messages of cleartext records. The TLS bytes then pass through JavaScript, so use it for debugging; it also makes SSLNegotiatedKeyExchange exact (read from the ServerHello).` },
+  { name: 'ReuseSSLSession', kind: 'bool', default: false, doc: `${WSS} True lets returning clients resume their session without a full handshake (TLS session tickets, and a 10-hour session-ID cache for TLS 1.2). False: every connection does a full handshake (SSL_OP_NO_TICKET).` },
+  { name: 'SSLCACerts', kind: 'string', default: '', doc: `${WSS} PEM certificates (newline-separated) trusted for client certificates (SSLAuthenticateClients) and named to clients as acceptable CAs. Empty: Node's bundled root CAs. Checked at StartListening.` },
+  { name: 'SSLCheckCRL', kind: 'int', default: 0, oneOf: [0, 1, 2], doc: `${WSS} client certificates: 1 fetches the CRL the certificate names (HTTP/HTTPS, signature checked against the issuing CA) and goes on when there is none or it cannot be fetched; 2 refuses then. A revoked certificate makes SSLClientAuthentication recommend Accept=False.` },
+  { name: 'SSLCheckOCSP', kind: 'int', default: 0, oneOf: [0, 1, 2], doc: `${WSS} client certificates: 1 asks the OCSP responder the certificate names (response signed by the issuing CA or its OCSP responder) and goes on when there is none or it cannot be reached; 2 refuses then. A revoked certificate makes SSLClientAuthentication recommend Accept=False.` },
+  { name: 'SSLCipherStrength', kind: 'int', default: 0, min: 0, max: 4096, doc: `${WSS} minimum bulk cipher strength in bits: weaker suites are removed from the cipher list (256 leaves the AES-256 and ChaCha20 suites). 0: no minimum.` },
   { name: 'SSLContextProtocol', kind: 'string', default: 'TLS', doc: 'Java-only (SSLContext.getInstance); accepted and ignored on Node.' },
-  { name: 'SSLEnabledCipherSuites', kind: 'string', default: '*', doc: SSL_LATER },
-  { name: 'SSLEnabledProtocols', kind: 'int', default: 4032, min: 0, max: 0xffff, doc: SSL_LATER },
-  { name: 'SSLEnableRenegotiation', kind: 'bool', default: true, doc: SSL_LATER },
+  { name: 'SSLEnabledCipherSuites', kind: 'string', default: '*', check: checkCipherSuiteList, doc: `${WSS} the cipher suites: IANA names (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256; the reference's SSL_ names too), OpenSSL names or cipher-string terms, separated by ; , or :. *: Node's default list. TLS 1.3 is used only if TLS 1.3 suites are listed; @SECLEVEL=0 in the list allows TLS 1.0/1.1.` },
+  { name: 'SSLEnabledProtocols', kind: 'int', default: 4032, min: 0, max: 0xffff, doc: `${WSS} bit mask of protocols (TLS1.3 12288, TLS1.2 3072, TLS1.1 768, TLS1 192) mapped to OpenSSL's minimum and maximum version, gaps excluded. As in the reference the default 4032 (TLS 1.0-1.2) leaves TLS 1.3 off. OpenSSL 3 serves TLS 1.0/1.1 only with @SECLEVEL=0 in SSLEnabledCipherSuites; SSL2/SSL3 bits are ignored (not in OpenSSL 3).` },
+  { name: 'SSLEnableRenegotiation', kind: 'bool', default: true, doc: `${WSS} True: a client may renegotiate (secure renegotiation, RFC 5746: OpenSSL always sends renegotiation_info; Node allows 3 renegotiations per 10 minutes). False: renegotiation is off (SSL_OP_NO_RENEGOTIATION, tlsSocket.disableRenegotiation()): a client that tries is disconnected.` },
   { name: 'SSLIncludeCertChain', kind: 'bool', default: false, doc: 'Client-side setting of the reference (SSLServerAuthentication); accepted, no effect on a server.' },
-  { name: 'SSLKeyLogFile', kind: 'string', default: '', doc: SSL_LATER },
-  { name: 'SSLNegotiatedCipher', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated cipher.' },
-  { name: 'SSLNegotiatedCipherStrength', kind: 'int', default: 0, connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated cipher strength.' },
-  { name: 'SSLNegotiatedCipherSuite', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated cipher suite.' },
-  { name: 'SSLNegotiatedKeyExchange', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated key exchange.' },
-  { name: 'SSLNegotiatedKeyExchangeStrength', kind: 'int', default: 0, connectionOnly: true, readOnly: true, doc: 'Per connection: the key exchange strength.' },
-  { name: 'SSLNegotiatedVersion', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection: the negotiated TLS version.' },
+  { name: 'SSLKeyLogFile', kind: 'string', default: '', doc: `${WSS} appends every connection's TLS secrets to this file in NSS key log format (CLIENT_RANDOM, CLIENT_TRAFFIC_SECRET_0, ...), which Wireshark reads. Debugging only: the file decrypts the traffic.` },
+  { name: 'SSLNegotiatedCipher', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: "Per connection, wss:// (read-only): the bulk cipher, AES, CHACHA20, CAMELLIA, ARIA, ... ('' on ws://)." },
+  { name: 'SSLNegotiatedCipherStrength', kind: 'int', default: 0, connectionOnly: true, readOnly: true, doc: 'Per connection, wss:// (read-only): the bulk cipher strength in bits.' },
+  { name: 'SSLNegotiatedCipherSuite', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection, wss:// (read-only): the cipher suite, IANA name (TLS_AES_256_GCM_SHA384).' },
+  { name: 'SSLNegotiatedKeyExchange', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection, wss:// (read-only): ECDHE, DHE or RSA (a hybrid group by its name, e.g. X25519MLKEM768).' },
+  { name: 'SSLNegotiatedKeyExchangeStrength', kind: 'int', default: 0, connectionOnly: true, readOnly: true, doc: "Per connection, wss:// (read-only): the key exchange size in bits: the group (X25519 256, P-384 384, ffdhe3072 3072) or the RSA key. Node does not tell a server its group: wsworks applies OpenSSL's selection rule to the ClientHello, or reads the ServerHello with LogSSLPackets." },
+  { name: 'SSLNegotiatedVersion', kind: 'string', default: '', connectionOnly: true, readOnly: true, doc: 'Per connection, wss:// (read-only): TLS1.2 or TLS1.3 (TLS1, TLS1.1).' },
   { name: 'SSLServerCACerts', kind: 'string', default: '', doc: 'Client-side setting of the reference; accepted, no effect on a server.' },
   { name: 'SSLTrustManagerFactoryAlgorithm', kind: 'string', default: '', doc: 'Java-only (TrustManagerFactory); accepted and ignored on Node.' },
-  { name: 'TLS12SignatureAlgorithms', kind: 'string', default: TLS12_SIGNATURE_ALGORITHMS, check: listOf(TLS12_SIGNATURE_NAMES), doc: SSL_LATER },
-  { name: 'TLS12SupportedGroups', kind: 'string', default: 'ecdhe_secp256r1,ecdhe_secp384r1,ecdhe_secp521r1', check: listOf(ECC_GROUPS), doc: SSL_LATER },
-  { name: 'TLS13KeyShareGroups', kind: 'string', default: 'ecdhe_x25519,ecdhe_secp256r1,ecdhe_secp384r1,ffdhe_2048,ffdhe_3072', check: listOf(TLS13_GROUPS), doc: SSL_LATER },
-  { name: 'TLS13SignatureAlgorithms', kind: 'string', default: TLS13_SIGNATURE_ALGORITHMS, check: listOf(TLS13_SIGNATURE_NAMES), doc: SSL_LATER },
-  { name: 'TLS13SupportedGroups', kind: 'string', default: TLS13_SUPPORTED_GROUPS, check: listOf(TLS13_GROUPS), doc: SSL_LATER },
+  { name: 'TLS12SignatureAlgorithms', kind: 'string', default: TLS12_SIGNATURE_ALGORITHMS, check: listOf(TLS12_SIGNATURE_NAMES), doc: `${WSS} signature algorithms allowed in TLS 1.2 handshakes (the server's signature, client certificate verification), as OpenSSL sigalgs. OpenSSL has one list for every version: with TLS 1.2 and 1.3 both enabled, the union of both settings applies.` },
+  { name: 'TLS12SupportedGroups', kind: 'string', default: 'ecdhe_secp256r1,ecdhe_secp384r1,ecdhe_secp521r1', check: listOf(ECC_GROUPS), doc: `${WSS} ECDHE groups for TLS 1.2, as OpenSSL groups (ecdhCurve); with TLS 1.3 also enabled, the union with TLS13SupportedGroups (TLS 1.3's first).` },
+  { name: 'TLS13KeyShareGroups', kind: 'string', default: 'ecdhe_x25519,ecdhe_secp256r1,ecdhe_secp384r1,ffdhe_2048,ffdhe_3072', check: listOf(TLS13_GROUPS), doc: 'No effect on a server: key shares are pregenerated by clients; the server answers with a share of the group it picks from TLS13SupportedGroups.' },
+  { name: 'TLS13SignatureAlgorithms', kind: 'string', default: TLS13_SIGNATURE_ALGORITHMS, check: listOf(TLS13_SIGNATURE_NAMES), doc: `${WSS} signature algorithms allowed in TLS 1.3 (rsa_pss_sha256 allows both RSA-PSS forms), as OpenSSL sigalgs (see TLS12SignatureAlgorithms).` },
+  { name: 'TLS13SupportedGroups', kind: 'string', default: TLS13_SUPPORTED_GROUPS, check: listOf(TLS13_GROUPS), doc: `${WSS} key exchange groups for TLS 1.3 in preference order, as OpenSSL groups (ecdhCurve).` },
   // Base settings
   { name: 'BuildInfo', kind: 'string', default: '', readOnly: true, doc: 'wsworks version, Node version and engine.' },
   { name: 'GUIAvailable', kind: 'bool', default: false, doc: 'No meaning on Node (the event loop always runs); accepted and ignored.' },
   { name: 'LicenseInfo', kind: 'string', default: '', readOnly: true, doc: 'wsworks is MIT licensed; no license key is needed.' },
   { name: 'MaskSensitive', kind: 'bool', default: true, doc: 'Mask Authorization/Cookie header values in Log messages.' },
-  { name: 'UseDaemonThreads', kind: 'bool', default: true, doc: 'Worker threads (engine pool) do not keep the process alive.' },
+  { name: 'UseDaemonThreads', kind: 'bool', default: true, doc: 'True: the worker threads of the pool and auto engines do not keep the process alive. False: they do until Shutdown. Takes effect when the engine starts (StartListening).' },
   { name: 'UseInternalSecurityAPI', kind: 'bool', default: false, doc: 'No meaning on Node (TLS is always OpenSSL); accepted and ignored.' },
   // wsworks settings beyond the reference
   { name: 'LogLevel', kind: 'int', default: 1, oneOf: [0, 1, 2, 3], doc: 'Log event verbosity: 0 none, 1 info, 2 verbose, 3 debug.' },
@@ -136,7 +138,19 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'PingInterval', kind: 'int', default: 0, min: 0, max: 86400, doc: 'Send a ping after this many seconds without traffic from the client. 0: off.' },
   { name: 'IdleTimeout', kind: 'int', default: 0, min: 0, max: 86400, doc: 'Close (1001) a connection after this many seconds without traffic from the client (pongs count). 0: off.' },
   { name: 'MaxHandshakeSize', kind: 'int', default: 16384, min: 1024, max: 1048576, lockedWhileListening: ErrorCode.InvalidArgument, doc: 'Largest opening-handshake request (bytes of headers); larger gets HTTP 431.' },
-  { name: 'Engine', kind: 'string', default: 'js', doc: 'Codec engine: js (pure TypeScript). Set before StartListening.' },
+  { name: 'Engine', kind: 'string', default: 'js', doc: 'Codec engine: js (pure TypeScript), wasm (WASM kernels inline), pool (WASM and pako in worker threads), auto (inline for small jobs, the pool for heavy ones). Set before StartListening.' },
+  // Worker pool and compression (beyond the reference)
+  { name: 'WorkerThreads', kind: 'int', default: Math.max(1, availableParallelism()), min: 1, max: 256, doc: 'Worker threads of the pool and auto engines; the default is os.availableParallelism() (the CPUs this process may use). Takes effect when the engine starts (StartListening).' },
+  { name: 'AutoDeflateThreshold', kind: 'int', default: 131072, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Engine auto: an outgoing compressed message at least this long (bytes, uncompressed) is compressed in the worker pool; shorter ones inline. Measured default (bench/results/pool.md).' },
+  { name: 'AutoInflateThreshold', kind: 'int', default: 1048576, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Engine auto: received data whose frames announce at least this many compressed bytes is decoded and inflated in the worker pool. Measured default.' },
+  { name: 'AutoDecodeThreshold', kind: 'int', default: 67108864, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Engine auto: received data whose frames announce at least this many bytes in all is decoded in the worker pool. Measured default.' },
+  { name: 'CompressionLevel', kind: 'int', default: 6, min: 0, max: 9, doc: 'permessage-deflate: zlib level for outgoing messages (0 stores, 1 fastest, 9 smallest). Applies to new connections.' },
+  { name: 'CompressionMemLevel', kind: 'int', default: 8, min: 1, max: 9, doc: 'permessage-deflate: zlib memory level for outgoing messages (hash table and buffer sizes; 8 as in zlib). Lower saves memory per connection with context takeover. Applies to new connections.' },
+  { name: 'CompressionThreshold', kind: 'int', default: 0, min: 0, max: 0x7fffffff, doc: 'permessage-deflate: whole outgoing messages shorter than this (bytes) are sent uncompressed. 0 compresses every message. Applies to new connections.' },
+  { name: 'ServerMaxWindowBits', kind: 'int', default: 15, min: 9, max: 15, doc: 'permessage-deflate: the largest window (bits) the server compresses with; below 15 it is announced as server_max_window_bits. Applies to new connections.' },
+  { name: 'ClientMaxWindowBits', kind: 'int', default: 15, min: 9, max: 15, doc: 'permessage-deflate: below 15, ask clients that offer client_max_window_bits to compress with at most this window. Applies to new connections.' },
+  { name: 'ServerNoContextTakeover', kind: 'bool', default: false, doc: 'permessage-deflate: the server resets its compression context after every message (server_no_context_takeover), saving its deflate context per connection. Applies to new connections.' },
+  { name: 'ClientNoContextTakeover', kind: 'bool', default: false, doc: 'permessage-deflate: ask clients to reset their compression context after every message (client_no_context_takeover), saving the inflate window per connection. Applies to new connections.' },
 ];
 
 const BY_LOWER_NAME = new Map(SETTINGS.map((s) => [s.name.toLowerCase(), s]));
@@ -251,6 +265,18 @@ export interface Settings {
   IdleTimeout: number;
   MaxHandshakeSize: number;
   Engine: string;
+  UseDaemonThreads: boolean;
+  WorkerThreads: number;
+  AutoDeflateThreshold: number;
+  AutoInflateThreshold: number;
+  AutoDecodeThreshold: number;
+  CompressionLevel: number;
+  CompressionMemLevel: number;
+  CompressionThreshold: number;
+  ServerMaxWindowBits: number;
+  ClientMaxWindowBits: number;
+  ServerNoContextTakeover: boolean;
+  ClientNoContextTakeover: boolean;
   [name: string]: boolean | number | string;
 }
 

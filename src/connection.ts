@@ -152,6 +152,8 @@ export class WSConnection {
   private readonly outbound: Outbound;
   /** Encodings still in flight (async engines), in order; frames after them wait. */
   private outTail: Promise<void> | null = null;
+  /** Bytes of messages given to encodings still in flight: they count against OutBufferSize. */
+  private encodingBytes = 0;
   /** Bytes left of a message started under MessageLength. */
   private messageRemaining = 0;
   private messageOpcode: MessageOpcode = Opcode.Binary;
@@ -180,6 +182,10 @@ export class WSConnection {
     socket.on('error', socketError);
     socket.on('close', socketClose);
     socket.on('end', socketEnd);
+    // An engine whose worker lost this connection's state while no call was pending (pool/auto).
+    codec.setFaultHandler?.((err) => {
+      if (this.state !== 'closed') this.internalError(err);
+    });
   }
 
   // ---- Fields of the reference ----------------------------------------------------------
@@ -266,20 +272,21 @@ export class WSConnection {
    * throws WSServerError 10035 synchronously when the outgoing queue is full; otherwise the
    * promise settles when the bytes were handed to the socket (or the Timeout expired).
    */
-  sendMessage(opcode: MessageOpcode, data: Buffer): Promise<void> {
+  sendMessage(opcode: MessageOpcode, data: Buffer, compress = true): Promise<void> {
     this.assertOpen();
     if (this._timeout === 0) {
-      if (this.streaming || this.outbound.pendingBytes > 0 && this.outbound.pendingBytes + data.length > this.server.settings.OutBufferSize) {
+      const pending = this.outbound.pendingBytes + this.encodingBytes;
+      if (this.streaming || pending > 0 && pending + data.length > this.server.settings.OutBufferSize) {
         this._bytesSent = 0;
         this._readyToSend = false;
         this.wouldBlock = true;
         throw new WSServerError(ErrorCode.WouldBlock, 'The outgoing queue of this connection is full: wait for the readyToSend event, then send again.');
       }
-      this.queueData(opcode, data);
+      this.queueData(opcode, data, undefined, compress);
       this._bytesSent = data.length;
       return RESOLVED;
     }
-    return this.sendWhenRoom(opcode, data);
+    return this.sendWhenRoom(opcode, data, compress);
   }
 
   /** Sends a ping with `payload` and resolves when the matching pong arrives (Timeout, if set, bounds the wait). */
@@ -442,7 +449,7 @@ export class WSConnection {
       (this.inbox ??= []).push(chunk);
       this.inboxBytes += chunk.length;
       // Bounded inbox: stop reading until the codec catches up.
-      if (this.inboxBytes > this.server.settings.InBufferSize) this.socket.pause();
+      if (this.inboxBytes > this.server.settings.InBufferSize || this.codec.saturated === true) this.socket.pause();
       return;
     }
     this.decode(chunk);
@@ -725,7 +732,7 @@ export class WSConnection {
   }
 
   /** Timeout > 0: wait (inactivity-bounded) for room in the queue, then send and wait for the write. */
-  private async sendWhenRoom(opcode: MessageOpcode, data: Buffer): Promise<void> {
+  private async sendWhenRoom(opcode: MessageOpcode, data: Buffer, compress: boolean): Promise<void> {
     const limit = this.server.settings.OutBufferSize;
     const deadline = (): number => Date.now() + this._timeout * 1000;
     let until = deadline();
@@ -741,7 +748,7 @@ export class WSConnection {
     }
     this._bytesSent = 0;
     await this.withTimeout(new Promise<void>((resolve, reject) => {
-      this.queueData(opcode, data, (err) => (err ? reject(new WSServerError(ErrorCode.SendFailed, `(${err.message})`, { cause: err })) : resolve()));
+      this.queueData(opcode, data, (err) => (err ? reject(new WSServerError(ErrorCode.SendFailed, `(${err.message})`, { cause: err })) : resolve()), compress);
     }), deadline());
   }
 
@@ -773,6 +780,8 @@ export class WSConnection {
    */
   private async waitForStreamRoom(job: { interrupted: boolean; wake: () => void }): Promise<void> {
     const limit = this.server.settings.OutBufferSize;
+    // Pieces still being encoded (async engines) hold memory too: past the limit, wait for them.
+    while (this.encodingBytes > limit && this.outTail !== null && this.state === 'open' && !job.interrupted) await this.outTail;
     for (;;) {
       if (this.state !== 'open' || job.interrupted) return;
       const room = this.outbound.waitForRoom(limit);
@@ -791,7 +800,7 @@ export class WSConnection {
   }
 
   /** Queues a data message (or MessageLength piece) for encoding and writing. */
-  private queueData(opcode: MessageOpcode, data: Buffer, onWritten?: (err?: Error | null) => void): void {
+  private queueData(opcode: MessageOpcode, data: Buffer, onWritten?: (err?: Error | null) => void, compress = true): void {
     let first = true;
     let fin = true;
     if (this.messageRemaining > 0) {
@@ -812,22 +821,38 @@ export class WSConnection {
       fin = this.messageRemaining === 0;
       this.messageLength = 0; // MessageLength describes the next message only
     }
-    this.encodeAndQueue(opcode, data, first, fin, onWritten);
+    this.encodeAndQueue(opcode, data, first, fin, onWritten, compress);
   }
 
-  private encodeAndQueue(opcode: MessageOpcode, data: Buffer, first: boolean, fin: boolean, onWritten?: (err?: Error | null) => void): void {
+  private encodeAndQueue(
+    opcode: MessageOpcode,
+    data: Buffer,
+    first: boolean,
+    fin: boolean,
+    onWritten?: (err?: Error | null) => void,
+    compress = true,
+  ): void {
     let encoded: Buffer[] | Promise<Buffer[]>;
     try {
-      encoded = this.codec.encode({ opcode, data, first, fin, compress: true, maxFrameSize: this.server.settings.MaxFrameSize });
+      encoded = this.codec.encode({ opcode, data, first, fin, compress, maxFrameSize: this.server.settings.MaxFrameSize });
     } catch (err) {
       this.internalError(err);
       onWritten?.(err as Error);
       return;
     }
-    if (!isPromise(encoded) && this.outTail === null) {
-      this.outbound.push(encoded, onWritten);
+    if (!isPromise(encoded)) {
+      if (this.outTail === null) this.outbound.push(encoded, onWritten);
+      else this.chainOut(encoded, onWritten);
       return;
     }
+    // Counted until it settles; the handler also keeps a failure from being "unhandled" while
+    // it waits behind earlier encodings (chainOut reports it in order).
+    const bytes = data.length;
+    this.encodingBytes += bytes;
+    const settled = (): void => {
+      this.encodingBytes -= bytes;
+    };
+    encoded.then(settled, settled);
     this.chainOut(encoded, onWritten);
   }
 

@@ -80,15 +80,23 @@ export interface SSLClientAuthenticationEvent {
   accept: boolean;
 }
 
-/** `sslConnectionRequest`: a TLS ClientHello arrived; the listener may choose another certificate. */
+/**
+ * `sslConnectionRequest`: a TLS ClientHello arrived, before the handshake goes on. The cert*
+ * fields start as SSLCert's; set them to serve this connection another certificate (e.g. an
+ * ECDSA one when `supportedSignatureAlgs` has ecdsa_*, or one chosen by `serverName`).
+ */
 export interface SSLConnectionRequestEvent {
   readonly connectionId: string;
+  /** The cipher suites the client offers, IANA names, comma-separated, in its order. */
   readonly supportedCipherSuites: string;
+  /** The signature algorithms the client offers (signature_algorithms), IANA names, comma-separated. */
   readonly supportedSignatureAlgs: string;
   certStoreType: number;
   certStore: string | Buffer;
   certPassword: string;
   certSubject: string;
+  /** Beyond the reference: the server name the client asked for (SNI), '' when none. */
+  readonly serverName: string;
 }
 
 /** `sslStatus`: progress of a TLS handshake. */

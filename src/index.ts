@@ -2,7 +2,7 @@
  * wsworks: a WebSocket server for Node.js with the API of the IPWorks WSServer component.
  * @packageDocumentation
  */
-export { WSServer, type WSServerOptions } from './server.js';
+export { WSServer, type SendOptions, type WSServerOptions } from './server.js';
 export { WSConnection, DataFormat } from './connection.js';
 export { WSServerError, ErrorCode, ERROR_MESSAGES } from './errors.js';
 export { Certificate, CertStoreType } from './tls/certificate.js';

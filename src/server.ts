@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createRequire } from 'node:module';
 import {
@@ -31,8 +31,10 @@ import type {
 import { clientAllowed, normaliseAddress } from './client-filter.js';
 import { Opcode, closeCodeIsValid } from './protocol/constants.js';
 import type { Engine } from './protocol/codec.js';
-import { engineByName, engineNames } from './engine/index.js';
+import { createEngine, engineNames, isEngineName } from './engine/index.js';
 import { Certificate } from './tls/certificate.js';
+import { TlsAcceptor } from './tls/acceptor.js';
+import { negotiatedSetting } from './tls/negotiated.js';
 import { UpgradeHandler } from './upgrade.js';
 
 const require = createRequire(import.meta.url);
@@ -46,6 +48,16 @@ export interface WSServerOptions {
   localPort?: number;
   /** Initial config settings, e.g. `{ BufferMessage: true, MaxFrameSize: 65536 }`. */
   config?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Per-message options of send/sendBytes/sendText (beyond the reference). */
+export interface SendOptions {
+  /**
+   * False sends the message uncompressed although permessage-deflate is in use (e.g. data
+   * already compressed). Default true: compressed when deflate is on and the message reaches
+   * CompressionThreshold.
+   */
+  readonly compress?: boolean;
 }
 
 type Listener<K extends keyof WSServerEvents> = (event: WSServerEvents[K]) => void;
@@ -82,7 +94,9 @@ export class WSServer extends EventEmitter implements ConnectionHost {
   private _sslAuthenticateClients = false;
   private _sslCert: Certificate | null = null;
   private _useSSL = false;
-  private httpServer: http.Server | null = null;
+  /** The listening server: the http.Server itself for ws://, the TLS acceptor's TCP server for wss://. */
+  private listener: NetServer | null = null;
+  private tlsAcceptor: TlsAcceptor | null = null;
   private readonly attachedServers = new Map<http.Server, (req: IncomingMessage, socket: Socket, head: Buffer) => void>();
   private readonly _connections = new Map<string, WSConnection>();
   private readonly upgrade: UpgradeHandler;
@@ -127,7 +141,7 @@ export class WSServer extends EventEmitter implements ConnectionHost {
 
   /** Whether the server accepts connections. Setting it starts or stops listening. */
   get listening(): boolean {
-    return this.httpServer?.listening ?? false;
+    return this.listener?.listening ?? false;
   }
   set listening(value: boolean) {
     if (value === this.listening) return;
@@ -146,7 +160,7 @@ export class WSServer extends EventEmitter implements ConnectionHost {
 
   /** The TCP port to listen on; 0 picks a free port, readable here once listening. */
   get localPort(): number {
-    const address = this.httpServer?.address();
+    const address = this.listener?.address();
     if (address && typeof address === 'object') return address.port;
     return this._localPort;
   }
@@ -195,6 +209,11 @@ export class WSServer extends EventEmitter implements ConnectionHost {
   config(configurationString: string): string {
     const { spec, connectionId, value } = parseConfigRequest(configurationString);
     if (connectionId !== null) {
+      if (spec.name.startsWith('SSLNegotiated')) {
+        // Also readable during the handshakes (sslClientAuthentication, webSocketOpenRequest).
+        const socket = this._connections.get(connectionId)?.socket ?? this.tlsAcceptor?.socketOf(connectionId) ?? this.connection(connectionId).socket;
+        return negotiatedSetting(spec.name, socket) ?? formatSettingValue(spec.default);
+      }
       const conn = this.connection(connectionId);
       if (spec.name === 'MaxLineLength') {
         if (value === null) return String(conn.maxLineLength);
@@ -220,7 +239,7 @@ export class WSServer extends EventEmitter implements ConnectionHost {
     }
     if (spec.name === 'Engine') {
       const name = String(parsed).trim().toLowerCase();
-      if (!engineByName(name)) {
+      if (!isEngineName(name)) {
         throw new WSServerError(ErrorCode.InvalidArgument, `Unknown engine "${parsed}": use one of ${engineNames().join(', ')}.`);
       }
       if (this.listening || this._connections.size > 0) {
@@ -263,14 +282,16 @@ export class WSServer extends EventEmitter implements ConnectionHost {
   /**
    * Sends binary data. With the connection's Timeout 0 it returns at once (throwing 10035 when
    * the outgoing queue is full); with Timeout > 0 the promise settles once the data is written.
+   * `options.compress: false` sends this message uncompressed even with permessage-deflate
+   * (beyond the reference, as in ws).
    */
-  send(connectionId: string, data: Uint8Array | ArrayBuffer): Promise<void> {
-    return this.connection(connectionId).sendMessage(Opcode.Binary, toBuffer(data));
+  send(connectionId: string, data: Uint8Array | ArrayBuffer, options?: SendOptions): Promise<void> {
+    return this.connection(connectionId).sendMessage(Opcode.Binary, toBuffer(data), options?.compress !== false);
   }
 
   /** Sends binary data (same as send). */
-  sendBytes(connectionId: string, data: Uint8Array | ArrayBuffer): Promise<void> {
-    return this.connection(connectionId).sendMessage(Opcode.Binary, toBuffer(data));
+  sendBytes(connectionId: string, data: Uint8Array | ArrayBuffer, options?: SendOptions): Promise<void> {
+    return this.connection(connectionId).sendMessage(Opcode.Binary, toBuffer(data), options?.compress !== false);
   }
 
   /** Sends a file as one binary message in MaxFrameSize fragments, never reading it whole. */
@@ -279,9 +300,9 @@ export class WSServer extends EventEmitter implements ConnectionHost {
   }
 
   /** Sends text: a string is UTF-8 encoded; bytes are sent as they are and must already be UTF-8. */
-  sendText(connectionId: string, text: string | Uint8Array): Promise<void> {
+  sendText(connectionId: string, text: string | Uint8Array, options?: SendOptions): Promise<void> {
     const data = typeof text === 'string' ? Buffer.from(text, 'utf8') : toBuffer(text);
-    return this.connection(connectionId).sendMessage(Opcode.Text, data);
+    return this.connection(connectionId).sendMessage(Opcode.Text, data, options?.compress !== false);
   }
 
   /** Streams a readable as one binary message; the stream is destroyed afterwards if CloseStreamAfterTransfer. */
@@ -313,9 +334,6 @@ export class WSServer extends EventEmitter implements ConnectionHost {
   /** Starts accepting connections on LocalHost:LocalPort. */
   async startListening(): Promise<void> {
     if (this.listening) throw new WSServerError(ErrorCode.AlreadyListening, 'Call stopListening() first.');
-    if (this._useSSL) {
-      throw new WSServerError(ErrorCode.CannotAcquireCredentials, 'UseSSL (wss://) is not available in this release of wsworks; serve wss:// through a TLS-terminating proxy or set useSSL = false.');
-    }
     const settings = this.settings;
     const server = http.createServer({
       maxHeaderSize: settings.MaxHandshakeSize,
@@ -323,21 +341,26 @@ export class WSServer extends EventEmitter implements ConnectionHost {
       requestTimeout: 0,
       headersTimeout: 0,
     });
-    this.upgrade.listenOn(server);
+    // wss://: the TLS acceptor listens, reads each ClientHello, runs the TLS handshake and hands
+    // the TLS socket to the same http.Server and upgrade path (throws 271/272/273/282 first).
+    const tlsAcceptor = this._useSSL ? TlsAcceptor.create(this, this.upgrade, server) : null;
+    this.upgrade.listenOn(server, !tlsAcceptor);
+    const listener: NetServer = tlsAcceptor ? tlsAcceptor.listener : server;
     const ipv6 = settings.UseIPv6;
     const host = this._localHost || (ipv6 === 0 ? '0.0.0.0' : '::');
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
-        server.off('listening', onListening);
+        listener.off('listening', onListening);
+        tlsAcceptor?.stop();
         reject(new WSServerError(osErrorCode(err) ?? ErrorCode.InvalidArgument, `Cannot listen on ${host}:${this._localPort} (${err.message}).`, { cause: err }));
       };
       const onListening = (): void => {
-        server.off('error', onError);
+        listener.off('error', onError);
         resolve();
       };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen({
+      listener.once('error', onError);
+      listener.once('listening', onListening);
+      listener.listen({
         port: this._localPort,
         host,
         backlog: this._connectionBacklog,
@@ -345,18 +368,21 @@ export class WSServer extends EventEmitter implements ConnectionHost {
         ipv6Only: ipv6 === 1,
       });
     });
-    server.on('error', (err) => this.emitError({ connectionId: '', errorCode: osErrorCode(err) ?? ErrorCode.SendFailed, description: err.message }));
-    this.httpServer = server;
+    listener.on('error', (err) => this.emitError({ connectionId: '', errorCode: osErrorCode(err) ?? ErrorCode.SendFailed, description: err.message }));
+    this.listener = listener;
+    this.tlsAcceptor = tlsAcceptor;
     this.ensureEngine();
     this.startIdleSweep();
-    this.log(1, 'Info', `Listening on ${host}:${this.localPort}`, '');
+    this.log(1, 'Info', `Listening on ${host}:${this.localPort}${tlsAcceptor ? ' (wss://)' : ''}`, '');
   }
 
   /** Stops accepting new connections; open connections stay. */
   stopListening(): void {
-    const server = this.httpServer;
+    const server = this.listener;
     if (!server) return;
-    this.httpServer = null;
+    this.listener = null;
+    this.tlsAcceptor?.stop();
+    this.tlsAcceptor = null;
     this._localPort = this._localPort; // keep the configured port, not the bound one
     server.close();
     this.log(1, 'Info', 'Stopped listening', '');
@@ -455,11 +481,20 @@ export class WSServer extends EventEmitter implements ConnectionHost {
     return conn;
   }
 
+  /** The engine instance for this server (its worker pool, for pool/auto), created on first need; shutdown() closes it. */
   private ensureEngine(): Engine {
     if (!this.engine) {
-      const engine = engineByName(this.settings.Engine);
-      if (!engine) throw new WSServerError(ErrorCode.InvalidArgument, `Unknown engine "${this.settings.Engine}".`);
-      this.engine = engine;
+      const settings = this.settings;
+      if (!isEngineName(settings.Engine)) throw new WSServerError(ErrorCode.InvalidArgument, `Unknown engine "${settings.Engine}".`);
+      this.engine = createEngine(settings.Engine, {
+        workerThreads: settings.WorkerThreads,
+        daemonThreads: settings.UseDaemonThreads,
+        autoThresholds: {
+          deflate: settings.AutoDeflateThreshold,
+          inflate: settings.AutoInflateThreshold,
+          decode: settings.AutoDecodeThreshold,
+        },
+      });
     }
     return this.engine;
   }

@@ -18,10 +18,22 @@ import {
 import { negotiatePermessageDeflate } from './protocol/deflate-negotiation.js';
 import { normaliseAddress } from './client-filter.js';
 
+/**
+ * A wss:// connection: its TCP socket, its TLS socket once the TLS handshake is done, and the
+ * connection id the SSL events already used (the WebSocket connection keeps it).
+ */
+export interface TlsLink {
+  readonly raw: Socket;
+  tls: Socket | null;
+  readonly connectionId: string;
+}
+
 /** The upgrade path of one WSServer. */
 export class UpgradeHandler {
   /** Accepted TCP connections still in the opening handshake, with their timers. */
   private readonly pending = new Map<Socket, NodeJS.Timeout | null>();
+  /** wss:// connections by raw and by TLS socket (pending entries are keyed by the raw socket). */
+  private readonly tlsLinks = new WeakMap<Socket, TlsLink>();
   private nextId = 1;
 
   constructor(
@@ -34,9 +46,13 @@ export class UpgradeHandler {
     };
   }
 
-  /** Wires a listening http.Server owned by the WSServer. */
-  listenOn(httpServer: http.Server): void {
-    httpServer.on('connection', (socket: Socket) => this.onConnection(socket));
+  /**
+   * Wires an http.Server owned by the WSServer. `admits`: its 'connection' event admits new
+   * TCP connections (false for wss://, where the TLS acceptor admits them and emits
+   * 'connection' with the TLS socket once the TLS handshake is done).
+   */
+  listenOn(httpServer: http.Server, admits = true): void {
+    if (admits) httpServer.on('connection', (socket: Socket) => this.admit(socket));
     httpServer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       this.forget(socket);
       this.handshake(req, socket, head);
@@ -73,27 +89,45 @@ export class UpgradeHandler {
     this.pending.clear();
   }
 
-  private onConnection(socket: Socket): void {
+  /** A new connection id (a wss:// connection gets its id at TCP accept, for the SSL events). */
+  newConnectionId(): string {
+    return String(this.nextId++);
+  }
+
+  /**
+   * Admits a new TCP connection: MaxConnections, ConnectionRequest, socket options, and the
+   * HandshakeTimeout timer. With `link` it is the TCP socket of a wss:// connection, which is
+   * never answered in plaintext: refused, it is just closed. Returns false when refused.
+   */
+  admit(socket: Socket, link?: TlsLink): boolean {
     const settings = this.server.settings;
-    if (this.refuseOverLimit(socket)) return;
+    if (link) this.tlsLinks.set(socket, link);
+    if (this.refuseOverLimit(socket)) return false;
     const address = socket.remoteAddress ?? '';
     if (!this.server.emitConnectionRequest(address, socket.remotePort ?? 0)) {
       this.server.log(2, 'Info', `Refused connection from ${normaliseAddress(address)}`, '');
       socket.destroy();
-      return;
+      return false;
     }
     this.applySocketOptions(socket);
     let timer: NodeJS.Timeout | null = null;
     if (settings.HandshakeTimeout > 0) {
       timer = setTimeout(() => {
         this.pending.delete(socket);
-        this.server.log(2, 'Info', `No WebSocket handshake from ${normaliseAddress(address)} within ${settings.HandshakeTimeout} s`, '');
-        this.reject(socket, 408, 'The opening handshake did not complete in time.');
+        this.server.log(2, 'Info', `No WebSocket handshake from ${normaliseAddress(address)} within ${settings.HandshakeTimeout} s`, link?.connectionId ?? '');
+        this.reject(link?.tls ?? socket, 408, 'The opening handshake did not complete in time.');
       }, settings.HandshakeTimeout * 1000);
       timer.unref();
     }
     this.pending.set(socket, timer);
     socket.on('close', this.forgetOnClose);
+    return true;
+  }
+
+  /** The TLS handshake of a wss:// connection is done: from now on its TLS socket stands for it. */
+  secured(link: TlsLink, tls: Socket): void {
+    link.tls = tls;
+    this.tlsLinks.set(tls, link);
   }
 
   /** MaxConnections: one more is told 503 and closed, never crashes anything. */
@@ -109,6 +143,7 @@ export class UpgradeHandler {
   private readonly forgetOnClose: (this: Socket) => void;
 
   private forget(socket: Socket): void {
+    socket = this.tlsLinks.get(socket)?.raw ?? socket;
     socket.off('close', this.forgetOnClose);
     const timer = this.pending.get(socket);
     if (timer) clearTimeout(timer);
@@ -142,7 +177,8 @@ export class UpgradeHandler {
   }
 
   private reject(socket: Socket, status: number, reason: string, headers?: string): void {
-    if (!socket.writable) {
+    // The TCP socket of a wss:// connection never carries plaintext HTTP: close it instead.
+    if (!socket.writable || this.tlsLinks.get(socket)?.raw === socket) {
       socket.destroy();
       return;
     }
@@ -162,7 +198,7 @@ export class UpgradeHandler {
       this.reject(socket, verdict.status, verdict.reason, verdict.headers);
       return;
     }
-    const connectionId = String(this.nextId++);
+    const connectionId = this.tlsLinks.get(socket)?.connectionId ?? String(this.nextId++);
     if (settings.LogLevel >= 2) {
       // Verbose: the opening request, with credentials masked unless MaskSensitive is False.
       const headers = settings.MaskSensitive
@@ -196,7 +232,15 @@ export class UpgradeHandler {
       return;
     }
     if (socket.destroyed) return;
-    const deflate = settings.EnablePermessageDeflate ? negotiatePermessageDeflate(verdict.extensionOffers) : null;
+    const deflate = settings.EnablePermessageDeflate
+      ? negotiatePermessageDeflate(verdict.extensionOffers, {
+          serverNoContextTakeover: settings.ServerNoContextTakeover,
+          clientNoContextTakeover: settings.ClientNoContextTakeover,
+          serverMaxWindowBits: settings.ServerMaxWindowBits,
+          // 15 means no preference: a client offering client_max_window_bits gets no answer for it.
+          clientMaxWindowBits: settings.ClientMaxWindowBits < 15 ? settings.ClientMaxWindowBits : undefined,
+        })
+      : null;
     // A listener that left SubProtocols as offered chose nothing: select the first offer, as ws
     // does (a ws client fails a handshake that answers its offer with no subprotocol).
     const chosen = event.subProtocols === offered ? (verdict.subprotocols[0] ?? '') : event.subProtocols;
@@ -214,7 +258,13 @@ export class UpgradeHandler {
       this.reject(socket, 500, 'The server failed to handle the request.');
       return;
     }
-    const codec = server.engineInUse.createCodec({ maxMessageSize: settings.MaxMessageSize, deflate: deflate?.params ?? null });
+    const codec = server.engineInUse.createCodec({
+      maxMessageSize: settings.MaxMessageSize,
+      deflate: deflate?.params ?? null,
+      compressionLevel: settings.CompressionLevel,
+      memLevel: settings.CompressionMemLevel,
+      compressionThreshold: settings.CompressionThreshold,
+    });
     socket.setTimeout(0);
     socket.write(response);
     const conn = new WSConnection(server, socket, codec, {

@@ -4,7 +4,7 @@
  * by reference, and a round trip server → client → server with and without compression.
  */
 import { describe, expect, it } from 'vitest';
-import { engineByName, engineNames, jsEngine } from '../src/engine/index.js';
+import { createEngine, engineNames, isEngineName, jsEngine } from '../src/engine/index.js';
 import type { CodecOptions, DeflateParams, EncodeRequest } from '../src/protocol/codec.js';
 import { clientFrame, clientInflate, parseServerFrames } from './helpers/codec-frames.js';
 
@@ -20,9 +20,10 @@ function request(data: Buffer | string, overrides: Partial<EncodeRequest> = {}):
 
 describe('engine lookup', () => {
   it('finds the js engine by name, in any case', () => {
-    expect(engineByName('js')).toBe(jsEngine);
-    expect(engineByName('JS')).toBe(jsEngine);
-    expect(engineByName('nope')).toBeUndefined();
+    expect(createEngine('js')).toBe(jsEngine);
+    expect(createEngine('JS')).toBe(jsEngine);
+    expect(isEngineName('nope')).toBe(false);
+    expect(() => createEngine('nope')).toThrow(/Unknown engine/);
     expect(engineNames()).toContain('js');
     expect(jsEngine.name).toBe('js');
   });

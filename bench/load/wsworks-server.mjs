@@ -44,6 +44,12 @@ const stop = () => {
   if (stopping) return;
   stopping = true;
   stats.print();
+  // Engines pool/auto: how well jobs were batched into Piscina tasks (stderr, kept in load.json).
+  const shards = server.engineInUse?.pool?.shards ?? [];
+  if (shards.length > 0) {
+    const load = shards.map((s) => s.load).reduce((a, b) => ({ tasksSent: a.tasksSent + b.tasksSent, jobsSent: a.jobsSent + b.jobsSent }));
+    process.stderr.write(`pool: ${shards.length} worker(s), ${load.tasksSent} tasks, ${load.jobsSent} jobs (${(load.jobsSent / Math.max(1, load.tasksSent)).toFixed(1)} per task)\n`);
+  }
   server.config('DisconnectStatusCode=1001');
   server.shutdown().then(
     () => process.exit(0),

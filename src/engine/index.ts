@@ -1,24 +1,52 @@
 /**
  * The engines a server can run its codecs on, by the name `Config("Engine=...")` accepts.
+ *
+ * An engine is created per server (`createEngine`) and closed by the server's `shutdown()`:
+ * `js` and `wasm` hold nothing and are shared, `pool` and `auto` own worker threads.
  */
 
 import type { Engine } from '../protocol/codec.js';
+import { AutoEngine, type AutoThresholds } from './auto.js';
 import { jsEngine } from './js.js';
+import { PoolEngine } from './pool.js';
 import { wasmEngine } from './wasm.js';
 
-const engines: ReadonlyMap<string, Engine> = new Map<string, Engine>([
-  [jsEngine.name, jsEngine],
-  [wasmEngine.name, wasmEngine],
-]);
-
-/** The engine called `name` (case-insensitive), or undefined when there is none. */
-export function engineByName(name: string): Engine | undefined {
-  return engines.get(name.trim().toLowerCase());
+/** What an engine is created with (the server passes its config settings). */
+export interface EngineOptions {
+  /** Worker threads of `pool` and `auto` (WorkerThreads); `os.availableParallelism()` when omitted. */
+  readonly workerThreads?: number;
+  /** Worker threads do not keep the process alive (UseDaemonThreads); true when omitted. */
+  readonly daemonThreads?: boolean;
+  /** Where `auto` moves work to the pool (the Auto*Threshold settings); measured defaults when omitted. */
+  readonly autoThresholds?: Partial<AutoThresholds>;
 }
 
-/** The names {@link engineByName} knows, for messages and help. */
+const factories: ReadonlyMap<string, (options: EngineOptions) => Engine> = new Map<string, (options: EngineOptions) => Engine>([
+  ['js', () => jsEngine],
+  ['wasm', () => wasmEngine],
+  ['pool', (o) => new PoolEngine({ threads: o.workerThreads, daemon: o.daemonThreads })],
+  ['auto', (o) => new AutoEngine({ threads: o.workerThreads, daemon: o.daemonThreads, thresholds: o.autoThresholds })],
+]);
+
+/** Whether `name` (case-insensitive) is an engine {@link createEngine} knows. */
+export function isEngineName(name: string): boolean {
+  return factories.has(name.trim().toLowerCase());
+}
+
+/**
+ * A new instance of the engine called `name` (case-insensitive), to be closed with `close()`.
+ *
+ * @throws Error when there is no such engine
+ */
+export function createEngine(name: string, options: EngineOptions = {}): Engine {
+  const factory = factories.get(name.trim().toLowerCase());
+  if (factory === undefined) throw new Error(`Unknown engine "${name}": use one of ${engineNames().join(', ')}.`);
+  return factory(options);
+}
+
+/** The names {@link createEngine} knows, for messages and help. */
 export function engineNames(): string[] {
-  return [...engines.keys()];
+  return [...factories.keys()];
 }
 
 export { jsEngine, wasmEngine };

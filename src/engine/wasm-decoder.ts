@@ -320,6 +320,33 @@ export class WasmFrameDecoder {
     this.inflater?.dispose();
   }
 
+  /**
+   * Between messages: no header or frame half-read, no data message open. The decoder's whole
+   * state is then its inflate history ({@link inflateWindow}), so another decoder (on another
+   * thread) can take over the stream.
+   */
+  get atMessageBoundary(): boolean {
+    return this.phase === PHASE_HEADER && this.carryLength === 0 && this.msgOpcode === 0;
+  }
+
+  /**
+   * No frame is half-read (or decoding ended): nothing the decoder keeps refers to the chunks
+   * it was given, so the caller may reuse or hand them on.
+   */
+  get betweenFrames(): boolean {
+    return this.phase === PHASE_HEADER || this.finished;
+  }
+
+  /** With client context takeover, between messages: the inflate history (see `MessageInflater.window`). */
+  inflateWindow(): Uint8Array | null {
+    return this.inflater?.window() ?? null;
+  }
+
+  /** Continues a stream whose inflate history is `history` (see `MessageInflater.presetWindow`). */
+  presetInflateWindow(history: Uint8Array): void {
+    this.inflater?.presetWindow(history);
+  }
+
   /** Writes this connection's kernel state into the shared state block. */
   private storeState(): void {
     const rt = this.rt;

@@ -35,6 +35,10 @@ export interface CodecOptions {
   readonly deflate: DeflateParams | null;
   /** zlib compression level (0–9) for outgoing messages when deflate is on. */
   readonly compressionLevel?: number;
+  /** zlib memory level (1–9) for outgoing messages: hash table and buffer sizes; 8 when omitted. */
+  readonly memLevel?: number;
+  /** Whole outgoing messages shorter than this (bytes) are sent uncompressed; 0 (or omitted) compresses all. */
+  readonly compressionThreshold?: number;
 }
 
 /** Message types as they appear in the first frame of a data message. */
@@ -116,6 +120,18 @@ export interface Codec {
   encode(request: EncodeRequest): MaybePromise<Buffer[]>;
   /** Releases what the codec holds (compression contexts, worker slots). Idempotent. */
   dispose(): void;
+  /**
+   * Optional (engines that run work elsewhere): true while the engine takes no more input
+   * without queueing it, e.g. a saturated worker pool. The connection then stops reading
+   * its socket until its decode in flight settles, instead of buffering what arrives.
+   */
+  readonly saturated?: boolean;
+  /**
+   * Optional: the engine calls `handler` (at most once) when the codec's state is lost
+   * outside any call, e.g. its worker died while the connection was idle; the connection
+   * then fails with 1011. Failures during a call reject that call instead.
+   */
+  setFaultHandler?(handler: (err: Error) => void): void;
 }
 
 /** Builds codecs for connections. One factory per server. */

@@ -4,8 +4,9 @@
  * the context kept or reset between messages as negotiated.
  */
 
-import { ZStream, Z_BUF_ERROR, Z_OK, Z_SYNC_FLUSH, zlibDeflate } from 'pako';
+import { ZStream, Z_BUF_ERROR, Z_OK, Z_SYNC_FLUSH, zlibDeflate, zlibDeflateSetDictionary } from 'pako';
 import {
+  DEFAULT_MEM_LEVEL,
   EMPTY_INPUT,
   SCRATCH_SIZE,
   borrowShared,
@@ -14,7 +15,7 @@ import {
   scratch,
   type SharedContext,
 } from './zlib-contexts.js';
-import { resetDeflater } from './zlib-state.js';
+import { deflateHistory, resetDeflater } from './zlib-state.js';
 
 /** zlib's default compression level (what `Z_DEFAULT_COMPRESSION` means). */
 export const DEFAULT_COMPRESSION_LEVEL = 6;
@@ -47,6 +48,7 @@ export class MessageDeflater {
   private readonly windowBits: number;
   private readonly noContextTakeover: boolean;
   private readonly level: number;
+  private readonly memLevel: number;
   private own: ZStream | null = null;
   private strm: ZStream | null = null;
   private shared: SharedContext | null = null;
@@ -56,13 +58,21 @@ export class MessageDeflater {
    *   {@link deflateWindowBitsSupported})
    * @param noContextTakeover - reset after every message (`server_no_context_takeover`)
    * @param level - zlib compression level 0–9 (-1, zlib's "default", means 6)
+   * @param memLevel - zlib memory level 1–9 (8 by default): hash table and pending buffer size
    */
-  constructor(windowBits: number, noContextTakeover: boolean, level: number = DEFAULT_COMPRESSION_LEVEL) {
+  constructor(
+    windowBits: number,
+    noContextTakeover: boolean,
+    level: number = DEFAULT_COMPRESSION_LEVEL,
+    memLevel: number = DEFAULT_MEM_LEVEL,
+  ) {
     if (level === -1) level = DEFAULT_COMPRESSION_LEVEL;
     if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`Compression level must be 0-9, not ${level}.`);
+    if (!Number.isInteger(memLevel) || memLevel < 1 || memLevel > 9) throw new RangeError(`Memory level must be 1-9, not ${memLevel}.`);
     this.windowBits = deflaterWindowBits(windowBits);
     this.noContextTakeover = noContextTakeover;
     this.level = level;
+    this.memLevel = memLevel;
   }
 
   /**
@@ -121,20 +131,47 @@ export class MessageDeflater {
     this.own = null;
   }
 
+  /**
+   * With context takeover, between messages: the history the client's inflater remembers (the
+   * last bytes compressed, at most the window), or null when there is none. With it as
+   * {@link presetWindow}, a deflater elsewhere (another thread) continues the stream.
+   */
+  window(): Uint8Array | null {
+    if (this.noContextTakeover || this.strm !== null || this.own === null) return null;
+    const history = deflateHistory(this.own);
+    return history.length === 0 ? null : history;
+  }
+
+  /**
+   * Between messages: continues a context-takeover stream whose history is `history` (see
+   * {@link window}); an empty history starts the stream afresh.
+   */
+  presetWindow(history: Uint8Array): void {
+    if (this.noContextTakeover) return;
+    if (this.strm !== null) throw new Error('MessageDeflater.presetWindow() inside a message.');
+    if (this.own === null) {
+      if (history.length === 0) return;
+      this.own = newDeflateStream(this.windowBits, this.level, this.memLevel);
+    } else {
+      resetDeflater(this.own);
+    }
+    if (history.length > 0 && zlibDeflateSetDictionary(this.own, history) !== Z_OK) throw new Error('Cannot preset the deflate window.');
+  }
+
   private begin(fin: boolean): void {
     if (this.strm !== null) this.release(); // an unfinished message is abandoned
     if (this.noContextTakeover && fin) {
       // One call compresses the whole message: borrow the process-wide context.
-      const { windowBits, level } = this;
-      const create = (): ZStream => newDeflateStream(windowBits, level);
-      const shared = borrowShared(sharedDeflaters, `${windowBits}:${level}`, create, resetDeflater);
+      const { windowBits, level, memLevel } = this;
+      const create = (): ZStream => newDeflateStream(windowBits, level, memLevel);
+      const shared = borrowShared(sharedDeflaters, `${windowBits}:${level}:${memLevel}`, create, resetDeflater);
       if (shared !== null) {
         this.shared = shared;
         this.strm = shared.strm;
         return;
       }
     }
-    this.own ??= newDeflateStream(this.windowBits, this.level);
+    this.own ??= newDeflateStream(this.windowBits, this.level, this.memLevel);
     this.strm = this.own;
   }
 

@@ -18,6 +18,19 @@ export interface MessageEncoderOptions {
   readonly deflate: DeflateParams | null;
   /** zlib compression level (0–9); zlib's default (6) when omitted. */
   readonly compressionLevel?: number;
+  /** zlib memory level (1–9); 8 when omitted. */
+  readonly memLevel?: number;
+  /** A whole message (one piece) shorter than this is sent uncompressed; 0 compresses all. */
+  readonly compressionThreshold?: number;
+}
+
+/**
+ * Whether the message a first piece begins is compressed: deflate was negotiated, the sender
+ * did not opt out, and a whole message is at least `threshold` bytes (a message sent in
+ * pieces is compressed whatever its first piece's size: its total is not known yet).
+ */
+export function compressesMessage(request: EncodeRequest, deflate: DeflateParams | null, threshold = 0): boolean {
+  return deflate !== null && request.compress && (!request.fin || request.data.length >= threshold);
 }
 
 const NO_MESSAGE = 0;
@@ -28,15 +41,34 @@ const NO_MESSAGE = 0;
  */
 export class MessageEncoder {
   private readonly deflater: MessageDeflater | null;
+  private readonly deflate: DeflateParams | null;
+  private readonly threshold: number;
   private messageOpcode: MessageOpcode | typeof NO_MESSAGE = NO_MESSAGE;
   private messageCompressed = false;
 
   constructor(options: MessageEncoderOptions) {
     const deflate = options.deflate;
+    this.deflate = deflate;
+    this.threshold = options.compressionThreshold ?? 0;
     this.deflater =
       deflate === null
         ? null
-        : new MessageDeflater(deflate.serverMaxWindowBits, deflate.serverNoContextTakeover, options.compressionLevel);
+        : new MessageDeflater(deflate.serverMaxWindowBits, deflate.serverNoContextTakeover, options.compressionLevel, options.memLevel);
+  }
+
+  /** No message is open: the next piece must begin one. */
+  get atMessageBoundary(): boolean {
+    return this.messageOpcode === NO_MESSAGE;
+  }
+
+  /** See `MessageDeflater.window`: the compression history to continue the stream elsewhere. */
+  deflateWindow(): Uint8Array | null {
+    return this.deflater?.window() ?? null;
+  }
+
+  /** See `MessageDeflater.presetWindow`. */
+  presetDeflateWindow(history: Uint8Array): void {
+    this.deflater?.presetWindow(history);
   }
 
   /**
@@ -50,7 +82,7 @@ export class MessageEncoder {
     if (request.first) {
       if (this.messageOpcode !== NO_MESSAGE) throw new Error('encode(): a new message before the previous one ended.');
       this.messageOpcode = request.opcode;
-      this.messageCompressed = request.compress && this.deflater !== null;
+      this.messageCompressed = compressesMessage(request, this.deflate, this.threshold);
       opcode = request.opcode;
     } else {
       if (this.messageOpcode === NO_MESSAGE) throw new Error('encode(): a continuation piece without a message.');

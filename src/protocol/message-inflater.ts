@@ -13,6 +13,7 @@ import {
   zlibInflate,
   zlibInflateReset,
   zlibInflateResetKeep,
+  zlibInflateSetDictionary,
 } from 'pako';
 import {
   EMPTY_INPUT,
@@ -23,7 +24,7 @@ import {
   scratch,
   type SharedContext,
 } from './zlib-contexts.js';
-import { inflaterBetweenBlocks, resetInflaterBetweenBlocks } from './zlib-state.js';
+import { inflateHistory, inflaterBetweenBlocks, resetInflaterBetweenBlocks } from './zlib-state.js';
 
 /** The empty stored block's LEN/NLEN that a sync flush ends with (RFC 7692 7.2.1). */
 export const DEFLATE_TRAILER: Buffer = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -149,6 +150,34 @@ export class MessageInflater {
     if (inflaterBetweenBlocks(strm) === false) return this.fail(INFLATE_CORRUPT);
     this.release(true);
     return produced;
+  }
+
+  /**
+   * With context takeover, between messages: the history the next message may refer back to
+   * (the last bytes inflated, at most the window), or null when there is none. With it as
+   * {@link presetWindow}, an inflater elsewhere (another thread) continues the stream exactly.
+   */
+  window(): Uint8Array | null {
+    if (this.noContextTakeover || this.strm !== null || this.own === null || this.ownDirty) return null;
+    const history = inflateHistory(this.own);
+    return history.length === 0 ? null : history;
+  }
+
+  /**
+   * Between messages: continues a context-takeover stream whose history is `history` (see
+   * {@link window}); an empty history starts the stream afresh.
+   */
+  presetWindow(history: Uint8Array): void {
+    if (this.noContextTakeover) return;
+    if (this.strm !== null) throw new Error('MessageInflater.presetWindow() inside a message.');
+    if (this.own === null) {
+      if (history.length === 0) return;
+      this.own = newInflateStream(this.windowBits);
+    } else {
+      zlibInflateReset(this.own);
+    }
+    if (history.length > 0 && zlibInflateSetDictionary(this.own, history) !== 0) throw new Error('Cannot preset the inflate window.');
+    this.ownDirty = false;
   }
 
   /** Abandons the message in progress (the connection is failing). */

@@ -18,7 +18,7 @@ import { ZStream, Z_DEFAULT_STRATEGY, Z_OK, zlibDeflateInit2, zlibInflateInit2 }
 
 const Z_DEFLATED = 8;
 /** zlib's default memory level: a 64 KiB hash table (pako's fast hash always uses 2^15 slots). */
-const MEM_LEVEL = 8;
+export const DEFAULT_MEM_LEVEL = 8;
 
 /** Size of the output scratch: the most produced per zlib call. */
 export const SCRATCH_SIZE = 64 * 1024;
@@ -42,10 +42,10 @@ export function newInflateStream(windowBits: number): ZStream {
   return strm;
 }
 
-/** A raw deflate context. */
-export function newDeflateStream(windowBits: number, level: number): ZStream {
+/** A raw deflate context (`memLevel` 1–9 sizes its hash table and pending buffer, as in zlib). */
+export function newDeflateStream(windowBits: number, level: number, memLevel: number = DEFAULT_MEM_LEVEL): ZStream {
   const strm = new ZStream();
-  const status = zlibDeflateInit2(strm, level, Z_DEFLATED, -windowBits, MEM_LEVEL, Z_DEFAULT_STRATEGY);
+  const status = zlibDeflateInit2(strm, level, Z_DEFLATED, -windowBits, memLevel, Z_DEFAULT_STRATEGY);
   if (status !== Z_OK) throw new Error(`Cannot create a deflater (window ${windowBits}, level ${level}, zlib status ${status}).`);
   return strm;
 }

@@ -147,3 +147,44 @@ export function inflaterBetweenBlocks(strm: ZStream): boolean | undefined {
   const mode = (strm.state as InflateStateFields).mode;
   return mode === INFLATE_TYPE || mode === INFLATE_TYPEDO || mode === INFLATE_HEAD;
 }
+
+interface InflateWindowFields {
+  window: Uint8Array | null;
+  whave: number;
+  wnext: number;
+}
+
+interface DeflateWindowFields {
+  window: Uint8Array;
+  w_size: number;
+  strstart: number;
+  lookahead: number;
+}
+
+/**
+ * The history a raw inflate context holds (zlib's `inflateGetDictionary`): the last bytes it
+ * produced, at most its window, oldest first; empty when it holds none. A context moved to
+ * another thread continues exactly when it is given this as its preset dictionary.
+ */
+export function inflateHistory(strm: ZStream): Uint8Array {
+  const s = strm.state as unknown as InflateWindowFields;
+  const window = s.window;
+  if (window === null || s.whave === 0) return new Uint8Array(0);
+  const out = new Uint8Array(s.whave);
+  const head = s.whave - s.wnext;
+  out.set(window.subarray(s.wnext, s.whave), 0);
+  out.set(window.subarray(0, s.wnext), head);
+  return out;
+}
+
+/**
+ * The history a raw deflate context may refer back to (zlib's `deflateGetDictionary`): the
+ * last bytes it was given, at most its window, oldest first. Between messages (after a sync
+ * flush) that is everything the peer's inflater remembers.
+ */
+export function deflateHistory(strm: ZStream): Uint8Array {
+  const s = strm.state as unknown as DeflateWindowFields;
+  const end = s.strstart + s.lookahead;
+  const length = Math.min(end, s.w_size);
+  return s.window.slice(end - length, end);
+}

@@ -3,6 +3,7 @@
  * frames, odd chunkings, bad handshakes) and parses what the server sends back.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { randomBytes, createHash } from 'node:crypto';
 
 export interface ServerFrame {
@@ -133,6 +134,17 @@ export class RawClient {
     const socket = net.connect({ port, host });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.setNoDelay(true);
+    return new RawClient(socket);
+  }
+
+  /** Opens a TLS connection (wss://) without sending anything; `options` as for tls.connect. */
+  static async connectTls(port: number, options: tls.ConnectionOptions = {}): Promise<RawClient> {
+    const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ...options });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
       socket.once('error', reject);
     });
     socket.setNoDelay(true);
