@@ -7,24 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, type TestServer } from './helpers/server.js';
 import { buildFrame, type RawClient } from './helpers/raw-client.js';
-import { Op, closeNormally, expectEcho, expectFailure, expectPong, openRaw, sleep, startEchoServer, writeChopped } from './helpers/conformance.js';
+import { Op, closeNormally, expectEcho, expectFailure, expectPong, openRaw, sendFrames, startEchoServer } from './helpers/conformance.js';
 
-type Send = 'together' | 'sync' | 'octets';
-
-async function sendFrames(client: RawClient, frames: Buffer[], how: Send): Promise<void> {
-  if (how === 'together') {
-    client.write(Buffer.concat(frames));
-    return;
-  }
-  for (const f of frames) {
-    if (how === 'sync') {
-      client.write(f);
-      await sleep(20);
-    } else {
-      await writeChopped(client, f, 1, 1);
-    }
-  }
-}
 
 const frag = (opcode: number, payload: string, fin: boolean): Buffer => buildFrame(opcode, payload, { fin });
 

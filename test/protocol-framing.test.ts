@@ -18,7 +18,7 @@ import {
   expectFailure,
   expectPong,
   openRaw,
-  sleep,
+  sendFrames,
   startEchoServer,
   writeChopped,
 } from './helpers/conformance.js';
@@ -26,24 +26,6 @@ import {
 /** Autobahn's 3-bit `rsv` value: 4 = RSV1, 2 = RSV2, 1 = RSV3. */
 function rsv(n: number): { rsv1: boolean; rsv2: boolean; rsv3: boolean } {
   return { rsv1: (n & 4) !== 0, rsv2: (n & 2) !== 0, rsv3: (n & 1) !== 0 };
-}
-
-type Send = 'together' | 'sync' | 'octets';
-
-/** Sends frames the way Autobahn does: back to back, one per TCP write with a pause ("sync"), or octet by octet. */
-async function sendFrames(client: RawClient, frames: Buffer[], how: Send): Promise<void> {
-  if (how === 'together') {
-    client.write(Buffer.concat(frames));
-    return;
-  }
-  for (const f of frames) {
-    if (how === 'sync') {
-      client.write(f);
-      await sleep(20);
-    } else {
-      await writeChopped(client, f, 1, 1);
-    }
-  }
 }
 
 const SIZES = [0, 125, 126, 127, 128, 65535, 65536];

@@ -278,3 +278,21 @@ export async function wsRoundTrip(
   expect(m.isBinary).toBe(isBinary);
   expectSameBytes(m.data, data);
 }
+
+export type Send = 'together' | 'sync' | 'octets';
+
+/** Sends frames the way Autobahn does: back to back, one per TCP write with a pause ("sync"), or octet by octet. */
+export async function sendFrames(client: RawClient, frames: Buffer[], how: Send): Promise<void> {
+  if (how === 'together') {
+    client.write(Buffer.concat(frames));
+    return;
+  }
+  for (const f of frames) {
+    if (how === 'sync') {
+      client.write(f);
+      await sleep(20);
+    } else {
+      await writeChopped(client, f, 1, 1);
+    }
+  }
+}
