@@ -20,7 +20,7 @@ const USAGE = `Usage: wsworks echo --port <port> [--host <address>] [--engine js
 
   --port <n>       TCP port (0 picks a free one; the chosen port is printed)
   --host <addr>    interface to listen on (default: all IPv4 interfaces)
-  --engine <name>  codec engine (default: js)
+  --engine <name>  codec engine: js, wasm, pool or auto (default: js)
   --no-deflate     do not negotiate permessage-deflate
 
 wss:// (TLS 1.2 and 1.3):

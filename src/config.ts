@@ -6,6 +6,10 @@ import { WSServerError, ErrorCode } from './errors.js';
 import { closeCodeIsValid } from './protocol/constants.js';
 import { checkCipherSuiteList } from './tls/options.js';
 import { availableParallelism } from 'node:os';
+import { measuredAutoThresholds } from './engine/auto-thresholds.js';
+
+/** The `auto` engine's measured thresholds for this process (they depend on its CPUs). */
+const AUTO = measuredAutoThresholds(availableParallelism());
 
 /** How a setting's value is parsed and printed. */
 export type SettingKind = 'bool' | 'int' | 'string';
@@ -141,9 +145,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'Engine', kind: 'string', default: 'js', doc: 'Codec engine: js (pure TypeScript), wasm (WASM kernels inline), pool (WASM and pako in worker threads), auto (inline for small jobs, the pool for heavy ones). Set before StartListening.' },
   // Worker pool and compression (beyond the reference)
   { name: 'WorkerThreads', kind: 'int', default: Math.max(1, availableParallelism()), min: 1, max: 256, doc: 'Worker threads of the pool and auto engines; the default is os.availableParallelism() (the CPUs this process may use). Takes effect when the engine starts (StartListening).' },
-  { name: 'AutoDeflateThreshold', kind: 'int', default: 131072, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Engine auto: an outgoing compressed message at least this long (bytes, uncompressed) is compressed in the worker pool; shorter ones inline. Measured default (bench/results/pool.md).' },
-  { name: 'AutoInflateThreshold', kind: 'int', default: 1048576, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Engine auto: received data whose frames announce at least this many compressed bytes is decoded and inflated in the worker pool. Measured default.' },
-  { name: 'AutoDecodeThreshold', kind: 'int', default: 67108864, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Engine auto: received data whose frames announce at least this many bytes in all is decoded in the worker pool. Measured default.' },
+  { name: 'AutoDeflateThreshold', kind: 'int', default: AUTO.deflate, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Engine auto: an outgoing compressed message at least this long (bytes, uncompressed) is compressed in the worker pool, shorter ones inline. Measured default: 4096 when the process may use 2 or more CPUs, 131072 with one (bench/results/pool.md).' },
+  { name: 'AutoInflateThreshold', kind: 'int', default: AUTO.inflate, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Engine auto: received data whose frames announce at least this many compressed bytes is decoded (inflated) in the worker pool. Measured default: 1024 with 2 or more CPUs, 1048576 with one.' },
+  { name: 'AutoDecodeThreshold', kind: 'int', default: AUTO.decode, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'Engine auto: received data whose frames announce at least this many bytes in all is decoded in the worker pool. Measured default: never (9007199254740991): the pool costs more than decoding uncompressed data inline, even on the main thread alone.' },
   { name: 'CompressionLevel', kind: 'int', default: 6, min: 0, max: 9, doc: 'permessage-deflate: zlib level for outgoing messages (0 stores, 1 fastest, 9 smallest). Applies to new connections.' },
   { name: 'CompressionMemLevel', kind: 'int', default: 8, min: 1, max: 9, doc: 'permessage-deflate: zlib memory level for outgoing messages (hash table and buffer sizes; 8 as in zlib). Lower saves memory per connection with context takeover. Applies to new connections.' },
   { name: 'CompressionThreshold', kind: 'int', default: 0, min: 0, max: 0x7fffffff, doc: 'permessage-deflate: whole outgoing messages shorter than this (bytes) are sent uncompressed. 0 compresses every message. Applies to new connections.' },

@@ -737,6 +737,11 @@ export class WSConnection {
     const deadline = (): number => Date.now() + this._timeout * 1000;
     let until = deadline();
     while (this.streaming) await this.withTimeout(this.streaming.done, until);
+    // Messages still being encoded (async engines) count too: past the limit, wait for them.
+    while (this.encodingBytes > 0 && this.encodingBytes + data.length > limit && this.outTail !== null) {
+      this.assertOpen();
+      await this.withTimeout(this.outTail, until);
+    }
     for (;;) {
       this.assertOpen();
       const before = this.outbound.pendingBytes;

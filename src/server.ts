@@ -245,6 +245,12 @@ export class WSServer extends EventEmitter implements ConnectionHost {
       if (this.listening || this._connections.size > 0) {
         throw new WSServerError(ErrorCode.InvalidArgument, 'Engine cannot change while the server has listeners or connections.');
       }
+      if (this.engine !== null && this.engine.name !== name) {
+        // The previous engine (and its worker pool, if any) is no longer used.
+        const previous = this.engine;
+        this.engine = null;
+        previous.close().catch(() => undefined);
+      }
       this.settings.Engine = name;
       return '';
     }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AutoEngine, DEFAULT_AUTO_THRESHOLDS, heavyChunk, type AutoThresholds } from '../src/engine/auto.js';
+import { NEVER, measuredAutoThresholds } from '../src/engine/auto-thresholds.js';
 import { wasmEngine } from '../src/engine/index.js';
 import type { Codec, DeflateParams, EncodeRequest } from '../src/protocol/codec.js';
 import { clientFrame } from './helpers/codec-frames.js';
@@ -56,18 +57,24 @@ describe('heavyChunk', () => {
     expect(heavyChunk(Buffer.alloc(100_000), t), 'a chunk that large is heavy whatever it holds').toBe(true);
   });
 
-  it('has measured defaults the config table repeats', async () => {
+  it('has measured defaults that depend on the CPUs, and the config table repeats them', async () => {
     const { SETTINGS } = await import('../src/config.js');
     const byName = new Map(SETTINGS.map((s) => [s.name, s.default]));
     expect(byName.get('AutoDeflateThreshold')).toBe(DEFAULT_AUTO_THRESHOLDS.deflate);
     expect(byName.get('AutoInflateThreshold')).toBe(DEFAULT_AUTO_THRESHOLDS.inflate);
     expect(byName.get('AutoDecodeThreshold')).toBe(DEFAULT_AUTO_THRESHOLDS.decode);
+    const one = measuredAutoThresholds(1);
+    const two = measuredAutoThresholds(2);
+    expect(one.deflate).toBeGreaterThan(two.deflate); // one core: the pool adds no capacity
+    expect(one.inflate).toBeGreaterThan(two.inflate);
+    expect(one.decode).toBe(NEVER); // uncompressed data never pays
+    expect(two.decode).toBe(NEVER);
   });
 });
 
 describe('auto engine codecs', () => {
   it('starts no worker while every job is light', async () => {
-    const engine = auto(DEFAULT_AUTO_THRESHOLDS);
+    const engine = auto(measuredAutoThresholds(1));
     const codec = engine.createCodec({ maxMessageSize: 0, deflate: TAKEOVER });
     const { bytes } = clientStream(3, NO_TAKEOVER); // messages of at most ~70 KB, compressed far below 16 KiB
     await feed(codec, bytes, 3);

@@ -2,12 +2,14 @@
 // thread) and in the pool (the `pool` engine), with connections each keeping one job in flight
 // as a WSConnection does. No sockets: only codec work and the pool's own costs are measured.
 //
-//   node bench/pool/crossover.mjs [--seconds 1.5] [--connections 50] [--cpus 1|2|both]
+//   node bench/pool/crossover.mjs [--seconds 1.5] [--connections 50] [--cpus 1|2|both] [--only decode,...] [--merge]
 //
 // For every workload and size it reports jobs/s, process CPU µs per job (all threads) and
 // main-thread busy µs per job (event-loop utilisation), each run in a fresh process, pinned to
 // one CPU (`taskset -c 0`: how the load bench runs servers) and on both CPUs. Writes
-// bench/results/pool-crossover.{md,json} unless --out says otherwise.
+// bench/results/pool-crossover.{md,json} unless --out says otherwise; with --merge, the cells
+// measured now replace theirs in an existing JSON and the others are kept (re-running cells that
+// other work on the machine disturbed).
 //
 // Workloads (what one job is):
 //   decode   a masked binary frame of N bytes: unmask and check (the uncompressed inbound path)
@@ -16,7 +18,7 @@
 //   echo     inflate one compressed N-byte JSON message, then compress it back (the deflate scenarios)
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,6 +36,7 @@ const { values: opts } = parseArgs({
     child: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench/results/pool-crossover') },
     only: { type: 'string' },
+    merge: { type: 'boolean', default: false },
   },
 });
 
@@ -57,7 +60,7 @@ if (opts.child) {
 async function runAll() {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
   const cpuSets = opts.cpus === 'both' ? ['1', '2'] : [opts.cpus];
-  const rows = [];
+  let rows = [];
   const only = opts.only ? new Set(opts.only.split(',')) : null;
   for (const cpus of cpuSets) {
     for (const [workload, sizes] of Object.entries(WORKLOADS)) {
@@ -78,6 +81,16 @@ async function runAll() {
         console.log(`${cpus} cpu ${workload.padEnd(8)} ${label(size).padStart(8)}  inline ${f(row.inline)}  pool ${f(row.pool)}  pool/inline ${(row.pool.jobsPerSec / row.inline.jobsPerSec).toFixed(2)}×`);
       }
     }
+  }
+  if (opts.merge && existsSync(`${opts.out}.json`)) {
+    const key = (r) => `${r.cpus} ${r.workload} ${r.size}`;
+    const fresh = new Set(rows.map(key));
+    const kept = JSON.parse(readFileSync(`${opts.out}.json`, 'utf8')).rows.filter((r) => !fresh.has(key(r)));
+    const order = (r) => [r.cpus, Object.keys(WORKLOADS).indexOf(r.workload), r.size];
+    rows = [...kept, ...rows].sort((a, b) => {
+      const [x, y] = [order(a), order(b)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    });
   }
   writeFileSync(`${opts.out}.json`, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), seconds: Number(opts.seconds), connections: Number(opts.connections), rows }, null, 2));
   writeFileSync(`${opts.out}.md`, report(rows));

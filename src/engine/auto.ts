@@ -1,7 +1,7 @@
 /**
  * The `auto` engine: the `wasm` engine inline on the main thread for small jobs, the worker
- * pool for heavy ones (inflating or compressing large messages, very large payloads), decided
- * job by job with thresholds measured on this kind of machine (`bench/pool/crossover.mjs`,
+ * pool for heavy ones (compressing and inflating where the pool pays), decided job by job with
+ * thresholds measured on this kind of machine (`auto-thresholds.ts`, `bench/pool/crossover.mjs`,
  * `bench/results/pool.md`) and overridable by config (Auto*Threshold).
  *
  * A connection's decoding state is in one place at a time. Between messages that state is
@@ -20,6 +20,7 @@
  * The pool is started on the first heavy job, so a server that never sees one runs no threads.
  */
 
+import { availableParallelism } from 'node:os';
 import type { Codec, CodecOptions, DecodeResult, EncodeRequest, Engine } from '../protocol/codec.js';
 import { MessageEncoder, compressesMessage } from '../protocol/message-encoder.js';
 import { RemoteConnection } from './pool-shard.js';
@@ -27,32 +28,15 @@ import { WorkerPool, decodeRemotely, decodeResult, encodeRemotely, type PoolOpti
 import { WasmFrameDecoder } from './wasm-decoder.js';
 import { wasmRuntime } from './wasm-module.js';
 import { JOB_EXPORT, type DecodeOutcome, type ExportOutcome } from './worker-protocol.js';
+import { measuredAutoThresholds, type AutoThresholds } from './auto-thresholds.js';
 
-/** Where `auto` moves work to the pool (bytes). */
-export interface AutoThresholds {
-  /** An outgoing compressed message at least this long (uncompressed) is compressed in the pool. */
-  readonly deflate: number;
-  /** A chunk whose frames announce at least this many compressed payload bytes is inflated in the pool. */
-  readonly inflate: number;
-  /** A chunk whose frames announce at least this many payload bytes in all is decoded in the pool. */
-  readonly decode: number;
-}
+export type { AutoThresholds } from './auto-thresholds.js';
 
 /**
- * The measured defaults (bench/results/pool.md, `bench/pool/crossover.mjs`): a job goes to the
- * pool where the pool costs at most a few per cent more CPU than inline on one core (so a
- * server that gets one core, as in the load bench, loses next to nothing) and the job would
- * otherwise hold the event loop for milliseconds. Compressing 128 KiB of JSON takes ~3.5 ms
- * inline and ~3 % more in the pool; inflating is cheaper (a 256 KiB message in ~0.8 ms) and
- * its offload overhead higher (~15 %), so only very large compressed input goes; decoding
- * uncompressed frames costs 0.1 ms per MiB inline and 4-6× that through the pool, so only
- * frames far beyond usual message sizes go.
+ * The measured defaults for this process (see `auto-thresholds.ts`): they depend on how many
+ * CPUs it may use, since a pool sharing the main thread's only core adds no capacity.
  */
-export const DEFAULT_AUTO_THRESHOLDS: AutoThresholds = Object.freeze({
-  deflate: 128 * 1024,
-  inflate: 1024 * 1024,
-  decode: 64 * 1024 * 1024,
-});
+export const DEFAULT_AUTO_THRESHOLDS: AutoThresholds = measuredAutoThresholds(availableParallelism());
 
 /** With client context takeover, light chunks in a row before decoding comes back inline. */
 const LIGHT_CHUNKS_BEFORE_RETURN = 8;

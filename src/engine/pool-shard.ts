@@ -34,7 +34,7 @@ export const MAX_TASKS_IN_FLIGHT = 2;
 const MAX_BATCH_JOBS = 256;
 /** ...and about this many bytes of input (at least one job). */
 const MAX_BATCH_BYTES = 64 * 1024;
-/** Queued (not yet sent) bytes above which the shard is saturated and its connections stop reading. */
+/** Input bytes waiting for the worker (queued here or in its tasks) above which its connections stop reading. */
 export const SATURATED_BYTES = 8 << 20;
 /** Queued jobs above which the shard is saturated, whatever their size. */
 export const SATURATED_JOBS = 4096;
@@ -65,9 +65,7 @@ interface Pending {
 export interface ShardOptions {
   /** Workers keep the process alive (UseDaemonThreads=False) or not. */
   readonly daemon: boolean;
-  /** Told when the shard's worker died, before its connections are failed. */
-  readonly onWorkerExit?: (err: Error) => void;
-  /** @internal Queued bytes above which the shard is saturated ({@link SATURATED_BYTES}). */
+  /** @internal Waiting input bytes above which the shard is saturated ({@link SATURATED_BYTES}). */
   readonly saturatedBytes?: number;
 }
 
@@ -92,12 +90,10 @@ export class Shard {
   readonly members = new Set<RemoteConnection>();
   /** Connections pinned here (open or not yet), for balancing. */
   pinned = 0;
-  private readonly onWorkerExit: ((err: Error) => void) | undefined;
   private readonly saturatedBytes: number;
 
   constructor(options: ShardOptions) {
     this.daemon = options.daemon;
-    this.onWorkerExit = options.onWorkerExit;
     this.saturatedBytes = options.saturatedBytes ?? SATURATED_BYTES;
     this.piscina = new Piscina({
       filename: workerModuleUrl().href,
@@ -207,10 +203,15 @@ export class Shard {
       this.jobsSent += jobs.length;
       this.inFlightBytes += bytes;
       const task: ShardTask = { jobs };
-      (this.piscina.run(task, { transferList }) as Promise<ShardReply>).then(
-        (reply) => this.settle(batch, bytes, reply),
-        (err: unknown) => this.settleFailed(batch, bytes, err instanceof Error ? err : new Error(String(err))),
-      );
+      const failed = (err: unknown): void => this.settleFailed(batch, bytes, err instanceof Error ? err : new Error(String(err)));
+      let reply: Promise<ShardReply>;
+      try {
+        reply = this.piscina.run(task, { transferList }) as Promise<ShardReply>;
+      } catch (err) {
+        failed(err);
+        continue;
+      }
+      reply.then((r) => this.settle(batch, bytes, r), failed);
     }
   }
 
@@ -241,7 +242,6 @@ export class Shard {
     if (this.closing) return;
     this.generation++;
     const err = new Error('A pool worker died; the connections whose state it held are closed.');
-    this.onWorkerExit?.(err);
     for (const member of [...this.members]) {
       if (member.dispatchedBefore(this.generation)) member.lost(err);
     }
