@@ -7,12 +7,14 @@
 //   frames.ts        all client frames of a chunk in one call: headers, unmask, UTF-8, limits
 //   close.ts         close frame payload checks
 //   frame-header.ts  server frame headers
+//   deflate.ts       permessage-deflate compression of one message (raw DEFLATE, sync flush)
 
 export { unmask } from './unmask';
 export { utf8Validate, utf8Piece } from './utf8';
 export { decodeFrames } from './frames';
 export { checkClosePayload } from './close';
 export { writeFrameHeader, writeFrameHeaders } from './frame-header';
+export { deflateRaw, deflateWorkSize } from './deflate';
 
 /** The first byte of linear memory that no static data uses: the TypeScript side's regions start here. */
 export function heapBase(): usize {

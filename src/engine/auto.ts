@@ -26,6 +26,7 @@ import { MessageEncoder, compressesMessage } from '../protocol/message-encoder.j
 import { RemoteConnection } from './pool-shard.js';
 import { WorkerPool, decodeRemotely, decodeResult, encodeRemotely, type PoolOptions } from './pool.js';
 import { WasmFrameDecoder } from './wasm-decoder.js';
+import { createWasmDeflater } from './wasm-deflater.js';
 import { wasmRuntime } from './wasm-module.js';
 import { JOB_EXPORT, type DecodeOutcome, type ExportOutcome } from './worker-protocol.js';
 import { measuredAutoThresholds, type AutoThresholds } from './auto-thresholds.js';
@@ -198,7 +199,7 @@ class AutoCodec implements Codec {
   encode(request: EncodeRequest): Buffer[] | Promise<Buffer[]> {
     if (this.disposed) throw new Error('encode(): the codec was disposed.');
     if (request.first) this.messageRoute = this.routeMessage(request);
-    if (this.messageRoute === INLINE) return (this.encoder ??= new MessageEncoder(this.options)).encode(request);
+    if (this.messageRoute === INLINE) return (this.encoder ??= new MessageEncoder({ ...this.options, createDeflater: createWasmDeflater })).encode(request);
     const deflate = this.options.deflate!;
     let fresh: { window: Uint8Array | null } | undefined;
     if (!deflate.serverNoContextTakeover && !this.deflateRemote) {

@@ -5,6 +5,7 @@
  */
 import type { Codec, CodecOptions, DecodeResult, EncodeRequest, Engine } from '../protocol/codec.js';
 import { MessageEncoder } from '../protocol/message-encoder.js';
+import type { DeflaterFactory } from '../protocol/permessage-deflate.js';
 
 /** A {@link Codec} that always answers synchronously. */
 export interface SyncCodec extends Codec {
@@ -23,7 +24,10 @@ export interface FrameDecoding {
   dispose(): void;
 }
 
-/** One connection's codec: `decoder` for what comes in, a lazily built MessageEncoder for what goes out. */
+/**
+ * One connection's codec: `decoder` for what comes in, a lazily built MessageEncoder for what
+ * goes out, compressing with `createDeflater` (pako's deflater when omitted).
+ */
 export class FrameCodec implements SyncCodec {
   private encoder: MessageEncoder | null = null;
   private disposed = false;
@@ -31,6 +35,7 @@ export class FrameCodec implements SyncCodec {
   constructor(
     private readonly decoder: FrameDecoding,
     private readonly options: CodecOptions,
+    private readonly createDeflater?: DeflaterFactory,
   ) {}
 
   /** See {@link Codec.decode}. After a violation or a close frame, further bytes are ignored. */
@@ -41,7 +46,7 @@ export class FrameCodec implements SyncCodec {
   /** See {@link Codec.encode}. */
   encode(request: EncodeRequest): Buffer[] {
     if (this.disposed) throw new Error('encode(): the codec was disposed.');
-    return (this.encoder ??= new MessageEncoder(this.options)).encode(request);
+    return (this.encoder ??= new MessageEncoder({ ...this.options, createDeflater: this.createDeflater })).encode(request);
   }
 
   /** See {@link Codec.dispose}. */

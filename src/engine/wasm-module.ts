@@ -39,6 +39,9 @@ export interface WasmKernels {
   checkClosePayload(ptr: number, len: number, scratch: number): number;
   writeFrameHeader(ptr: number, b0: number, length: number): number;
   writeFrameHeaders(requests: number, count: number, out: number): number;
+  /** See assembly/deflate.ts. */
+  deflateWorkSize(): number;
+  deflateRaw(src: number, historyLength: number, length: number, out: number, work: number, windowBits: number, level: number): number;
 }
 
 /** Where the module is: `build/` of the package, two levels above `dist/engine/` (and `src/engine/`). */

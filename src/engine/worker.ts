@@ -17,6 +17,7 @@ import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { MessageEncoder } from '../protocol/message-encoder.js';
 import { WasmFrameDecoder } from './wasm-decoder.js';
+import { createWasmDeflater } from './wasm-deflater.js';
 import {
   JOB_CLOSE,
   JOB_DECODE,
@@ -119,7 +120,7 @@ function encode(job: EncodeJob, transfers: ArrayBuffer[]): EncodeOutcome {
   if (encoder === null || job.fresh === true) {
     encoder?.dispose();
     const { deflate, compressionLevel, memLevel } = state.spec;
-    encoder = state.encoder = new MessageEncoder({ deflate, compressionLevel, memLevel });
+    encoder = state.encoder = new MessageEncoder({ deflate, compressionLevel, memLevel, createDeflater: createWasmDeflater });
     if (job.window) encoder.presetDeflateWindow(new Uint8Array(job.window));
   }
   const data = Buffer.from(job.buf);

@@ -18,7 +18,7 @@ export interface DeflateParams {
   readonly serverNoContextTakeover: boolean;
   /** The client resets its compression context after every message. */
   readonly clientNoContextTakeover: boolean;
-  /** LZ77 window (bits, 9–15) the server compresses with. */
+  /** LZ77 window (bits, 8–15) the server compresses with (the pako deflater runs 8 as 9, see `deflaterWindowBits`). */
   readonly serverMaxWindowBits: number;
   /** LZ77 window (bits, 8–15) the client compresses with; the server inflates with at least this. */
   readonly clientMaxWindowBits: number;

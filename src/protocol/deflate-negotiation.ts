@@ -9,13 +9,12 @@
  *
  * ### The 8-bit window
  *
- * `server_max_window_bits=8` is honoured, although no deflater in reach compresses with a
- * 256-byte window: zlib 1.2.9+ refuses a raw 8-bit window (Node's `DeflateRaw` silently
- * turns 8 into 9; pako 3 throws "stream error"). What the client's 8-bit inflater needs is
- * that no back-reference reaches further than 256 bytes, and a 9-bit zlib/pako deflater
- * never emits a distance above `w_size - MIN_LOOKAHEAD` = 512 - 262 = 250. So the server
- * answers `server_max_window_bits=8` and compresses with a 9-bit window
- * (`DeflateParams.serverMaxWindowBits` is then 9, the value to give the deflater).
+ * `server_max_window_bits=8` is honoured (`DeflateParams.serverMaxWindowBits` is 8). The WASM
+ * deflater keeps its matches within 256 bytes. pako cannot: zlib 1.2.9+ refuses a raw 8-bit
+ * window (Node's `DeflateRaw` silently turns 8 into 9; pako 3 throws "stream error"). What the
+ * client's 8-bit inflater needs is that no back-reference reaches further than 256 bytes, and
+ * a 9-bit zlib/pako deflater never emits a distance above `w_size - MIN_LOOKAHEAD` =
+ * 512 - 262 = 250, so the pako deflater runs with 9 bits (see `deflaterWindowBits`).
  */
 
 import type { DeflateParams } from './codec.js';
@@ -172,8 +171,7 @@ export function evaluateDeflateOffer(offer: ExtensionOffer, settings: DeflateSet
   const params: DeflateParams = Object.freeze({
     serverNoContextTakeover,
     clientNoContextTakeover,
-    // A 9-bit deflater honours an 8-bit limit (see the module comment).
-    serverMaxWindowBits: Math.max(9, serverBits ?? 15),
+    serverMaxWindowBits: serverBits ?? 15,
     clientMaxWindowBits: clientBits ?? 15,
   });
   return {

@@ -42,9 +42,37 @@ export function deflaterWindowBits(bits: number): number {
 }
 
 /**
- * Compresses the messages the server sends, one message at a time, piece by piece.
+ * What compresses the messages a server sends (RFC 7692 7.2.1), one message at a time, piece
+ * by piece: {@link MessageDeflater} on pako, `WasmMessageDeflater` on the WASM module.
  */
-export class MessageDeflater {
+export interface MessageDeflating {
+  /**
+   * Compresses one piece of a message with a sync flush, so the piece can be sent at once.
+   * On the last piece the trailing 00 00 FF FF is removed (RFC 7692 7.2.1); an empty message
+   * becomes the single byte 00 (an empty stored block's header, 7.2.3.6).
+   *
+   * @param headroom - free bytes to leave before the compressed data (for a frame header)
+   * @returns a buffer whose bytes from `headroom` on are the compressed piece
+   */
+  compress(data: Uint8Array, first: boolean, fin: boolean, headroom?: number): Buffer;
+  /**
+   * With context takeover, between messages: the history the client's inflater remembers (the
+   * last bytes compressed, at most the window), or null when there is none.
+   */
+  window(): Uint8Array | null;
+  /** Between messages: continues a context-takeover stream whose history is `history`. */
+  presetWindow(history: Uint8Array): void;
+  /** Drops the state; the deflater must not be used afterwards. */
+  dispose(): void;
+}
+
+/** Builds a {@link MessageDeflating} (arguments as {@link MessageDeflater}'s constructor). */
+export type DeflaterFactory = (windowBits: number, noContextTakeover: boolean, level?: number, memLevel?: number) => MessageDeflating;
+
+/**
+ * Compresses the messages the server sends, one message at a time, piece by piece, on pako.
+ */
+export class MessageDeflater implements MessageDeflating {
   private readonly windowBits: number;
   private readonly noContextTakeover: boolean;
   private readonly level: number;

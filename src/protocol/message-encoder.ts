@@ -7,7 +7,7 @@
 import type { DeflateParams, EncodeRequest, MessageOpcode } from './codec.js';
 import { Opcode } from './constants.js';
 import { MAX_SERVER_HEADER_SIZE, encodeFrameHeader, frameHeaderSize, writeFrameHeader } from './frame-encoder.js';
-import { MessageDeflater } from './permessage-deflate.js';
+import { MessageDeflater, type DeflaterFactory, type MessageDeflating } from './permessage-deflate.js';
 
 /** Payloads below this size are copied behind their header into one buffer. */
 export const MERGE_PAYLOAD_BELOW = 1024;
@@ -22,6 +22,8 @@ export interface MessageEncoderOptions {
   readonly memLevel?: number;
   /** A whole message (one piece) shorter than this is sent uncompressed; 0 compresses all. */
   readonly compressionThreshold?: number;
+  /** What compresses: pako's {@link MessageDeflater} when omitted (the js engine). */
+  readonly createDeflater?: DeflaterFactory;
 }
 
 /**
@@ -35,12 +37,15 @@ export function compressesMessage(request: EncodeRequest, deflate: DeflateParams
 
 const NO_MESSAGE = 0;
 
+const createPakoDeflater: DeflaterFactory = (windowBits, noContextTakeover, level, memLevel) =>
+  new MessageDeflater(windowBits, noContextTakeover, level, memLevel);
+
 /**
  * Encodes the data messages a server sends, one message at a time (pieces of a message in
  * order, as {@link EncodeRequest}s).
  */
 export class MessageEncoder {
-  private readonly deflater: MessageDeflater | null;
+  private readonly deflater: MessageDeflating | null;
   private readonly deflate: DeflateParams | null;
   private readonly threshold: number;
   private messageOpcode: MessageOpcode | typeof NO_MESSAGE = NO_MESSAGE;
@@ -53,7 +58,12 @@ export class MessageEncoder {
     this.deflater =
       deflate === null
         ? null
-        : new MessageDeflater(deflate.serverMaxWindowBits, deflate.serverNoContextTakeover, options.compressionLevel, options.memLevel);
+        : (options.createDeflater ?? createPakoDeflater)(
+            deflate.serverMaxWindowBits,
+            deflate.serverNoContextTakeover,
+            options.compressionLevel,
+            options.memLevel,
+          );
   }
 
   /** No message is open: the next piece must begin one. */

@@ -14,6 +14,8 @@ export { DEFLATE_TRAILER, INFLATE_CORRUPT, INFLATE_TOO_BIG, MessageInflater } fr
 export {
   DEFAULT_COMPRESSION_LEVEL,
   MessageDeflater,
+  type DeflaterFactory,
+  type MessageDeflating,
   deflateWindowBitsSupported,
   deflaterWindowBits,
 } from './message-deflater.js';
