@@ -4,23 +4,13 @@
  * subprotocol choice, routing by request URI).
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { WSServer } from '../src/index.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { cleanUpAfterEachTest, type TestServer } from './helpers/server.js';
 import { RawClient } from './helpers/raw-client.js';
 import { codeOf, connectPeer, expectRefused, openWs, sleep, syncCodeOf, waitUntil } from './helpers/ws-client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  vi.restoreAllMocks();
-});
-
-async function started(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const ts = await startServer(options);
-  cleanups.push(() => ts.close());
-  return ts;
-}
+const { cleanups, started } = cleanUpAfterEachTest();
 
 function echo(server: WSServer): void {
   server.on('dataIn', (e) => void server.sendText(e.connectionId, `echo:${e.text.toString()}`));

@@ -4,22 +4,13 @@
  * MessageLength[connId], MaxMessageSize (1009), Ping() and the Ping event both ways,
  * PingInterval and IdleTimeout.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DataInEvent } from '../src/events.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { cleanUpAfterEachTest, startServer, type TestServer } from './helpers/server.js';
 import { RawClient } from './helpers/raw-client.js';
 import { codeOf, connectPeer, openWs, sleep, waitUntil } from './helpers/ws-client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function started(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const ts = await startServer(options);
-  cleanups.push(() => ts.close());
-  return ts;
-}
+const { cleanups, started } = cleanUpAfterEachTest();
 
 async function raw(ts: TestServer): Promise<{ client: RawClient; id: string }> {
   const client = await RawClient.open(ts.port);
@@ -351,6 +342,8 @@ describe('Ping', () => {
   });
 });
 
+// Concurrent tests close their own servers: the file's shared cleanups run after whichever test
+// ends first and would shut down a server another test still uses.
 describe.concurrent('PingInterval and IdleTimeout', () => {
   it('PingInterval pings an idle client', async () => {
     const ts = await startServer({ config: { PingInterval: 1 } });

@@ -5,22 +5,12 @@
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WSServer, WSServerError } from '../src/index.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { cleanUpAfterEachTest, type TestServer } from './helpers/server.js';
 import { codeOf, connectPeer, openWs, syncCodeOf, waitUntil } from './helpers/ws-client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  vi.restoreAllMocks();
-});
-
-async function started(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const ts = await startServer(options);
-  cleanups.push(() => ts.close());
-  return ts;
-}
+const { cleanups, started } = cleanUpAfterEachTest();
 
 /** Resolves true if a plain TCP connect to host:port succeeds, false if it is refused. */
 function tcpConnects(port: number, host: string): Promise<boolean> {

@@ -12,23 +12,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WSServerError } from '../src/index.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { cleanUpAfterEachTest, type TestServer } from './helpers/server.js';
 import { RawClient } from './helpers/raw-client.js';
 import { FrameStream, type FrameHeader } from './helpers/frame-stream.js';
 import { codeOf, connectPeer, errorOf, sleep, syncCodeOf, waitUntil, type Peer } from './helpers/ws-client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function started(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const ts = await startServer(options);
-  cleanups.push(() => ts.close());
-  return ts;
-}
+const { cleanups, started } = cleanUpAfterEachTest();
 
 async function peerOf(ts: TestServer): Promise<Peer> {
   const peer = await connectPeer(ts, '/', undefined, { perMessageDeflate: false });

@@ -309,6 +309,18 @@ async function closeGenerators(gens) {
 const errorsOf = (ready) => ready.flatMap((r) => r.errors ?? []);
 const firstLines = (text, n = 5) => text.trim().split('\n').filter(Boolean).slice(0, n);
 
+/**
+ * The end of every run, measured or failed, so that nothing outlives its row: closes the
+ * generators still running (killing any that hang), stops the server, and records the server's
+ * exit and the start of its stderr in the row for the report.
+ */
+async function tearDownRun(row, server, gens) {
+  await closeGenerators(gens);
+  row.serverExit = await stopServer(server);
+  row.serverStderr = firstLines(server.stderr);
+  row.serverStderrCounts = server.stderrCounts;
+}
+
 // ---------------------------------------------------------------- one run
 async function runThroughput(name, scenario, spec, message) {
   const connections = Number(opts.connections ?? scenario.connections);
@@ -377,10 +389,7 @@ async function runThroughput(name, scenario, spec, message) {
     row.status = 'error';
     row.error = err.message;
   } finally {
-    await closeGenerators(gens);
-    row.serverExit = await stopServer(server);
-    row.serverStderr = firstLines(server.stderr);
-    row.serverStderrCounts = server.stderrCounts;
+    await tearDownRun(row, server, gens);
   }
   return row;
 }
@@ -451,10 +460,7 @@ async function runIdle(name, scenario, spec, message) {
     row.status = 'error';
     row.error = err.message;
   } finally {
-    await closeGenerators(gens);
-    row.serverExit = await stopServer(server);
-    row.serverStderr = firstLines(server.stderr);
-    row.serverStderrCounts = server.stderrCounts;
+    await tearDownRun(row, server, gens);
   }
   return row;
 }

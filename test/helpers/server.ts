@@ -1,7 +1,8 @@
 /**
- * Starting a real WSServer on 127.0.0.1 for a test, recording its events, and the list of
- * engines every protocol test runs against.
+ * Starting a real WSServer on 127.0.0.1 for a test, recording its events, shutting it down after
+ * the test, and the list of engines every protocol test runs against.
  */
+import { afterEach, vi } from 'vitest';
 import { WSServer, type WSServerOptions } from '../../src/index.js';
 import type { WSServerEvents } from '../../src/events.js';
 import { engineNames } from '../../src/engine/index.js';
@@ -32,13 +33,14 @@ const EVENT_NAMES: Array<keyof WSServerEvents> = [
   'sslClientAuthentication', 'sslConnectionRequest', 'sslStatus', 'webSocketOpenRequest',
 ];
 
+/** WSServer options, plus `setup`, which runs before listening (add listeners, config). */
+export type StartServerOptions = WSServerOptions & { setup?: (server: WSServer) => void };
+
 /**
  * Starts a server on 127.0.0.1 with a free port. `setup` runs before listening (add listeners,
  * config). Events are recorded from the start.
  */
-export async function startServer(
-  options: WSServerOptions & { setup?: (server: WSServer) => void } = {},
-): Promise<TestServer> {
+export async function startServer(options: StartServerOptions = {}): Promise<TestServer> {
   const { setup, ...serverOptions } = options;
   const server = new WSServer({ localHost: '127.0.0.1', localPort: 0, ...serverOptions });
   const events: TestServer['events'] = [];
@@ -93,4 +95,41 @@ export async function startServer(
     },
   };
   return testServer;
+}
+
+/** One step of a test's teardown: closing a client, a socket or a server, clearing a timer. */
+export type Cleanup = () => Promise<void> | void;
+
+/** What {@link cleanUpAfterEachTest} gives a test file. */
+export interface TestTeardown {
+  /**
+   * The running test's teardown, run after it last-registered-first, so a client registered after
+   * its server is closed before that server shuts down. One list for the whole file: tests in a
+   * `describe.concurrent` must close their own servers instead.
+   */
+  cleanups: Cleanup[];
+  /** {@link startServer}, with the server's shutdown registered in `cleanups`. */
+  started(options?: StartServerOptions): Promise<TestServer>;
+}
+
+/**
+ * Call once at the top of a test file: registers an `afterEach` that runs what the test put in
+ * `cleanups` (newest first), then restores `vi.spyOn` spies. The spies go last because a spy on
+ * a prototype (`net.Socket`, `http.Server`) may be in use until the servers are shut down, and
+ * must not leak into the next test.
+ */
+export function cleanUpAfterEachTest(): TestTeardown {
+  const cleanups: Cleanup[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    vi.restoreAllMocks();
+  });
+  return {
+    cleanups,
+    async started(options = {}) {
+      const ts = await startServer(options);
+      cleanups.push(() => ts.close());
+      return ts;
+    },
+  };
 }
