@@ -207,7 +207,7 @@ async function connectAll() {
       const localAddress = config.localAddresses ? config.localAddresses[index % config.localAddresses.length] : undefined;
       try {
         const { socket, extensions, setReader } = await connectAndUpgrade({ host: config.host, port: config.port, localAddress, deflate: config.message.deflate, readBuffer });
-        if (/permessage-deflate/i.test(extensions) !== config.message.deflate) noteError(`unexpected extensions "${extensions}"`);
+        if (/permessage-deflate/i.test(extensions) !== Boolean(config.message.deflate)) noteError(`unexpected extensions "${extensions}"`);
         const c = new Conn(socket, sendBuf, frameLen, config.window);
         setReader((chunk) => {
           const now = performance.now();

@@ -55,6 +55,14 @@ export const SCENARIOS = {
     exchangeOnce: true,
     metric: 'kbPerConn',
   },
+  'idle-takeover': {
+    title: "idle-takeover — memory per connection with permessage-deflate and context takeover (a browser's offer), 1,000 connections after one 16 KiB JSON message each",
+    message: { kind: 'json', size: 16 * 1024, deflate: 'takeover' },
+    connections: 1000,
+    idle: true,
+    exchangeOnce: true,
+    metric: 'kbPerConn',
+  },
 };
 
 /** Servers in table order. wsworks engines that the build does not know are reported "not available". */

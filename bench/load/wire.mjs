@@ -11,6 +11,13 @@ export const MASK = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 
 /** What the generator offers in deflate scenarios: every message compressed on its own, both ways. */
 export const DEFLATE_OFFER = 'permessage-deflate; client_no_context_takeover; server_no_context_takeover';
+/** What it offers with `deflate: 'takeover'`: a browser's offer, context kept both ways. */
+export const TAKEOVER_OFFER = 'permessage-deflate; client_max_window_bits';
+
+/** The offer for a message's `deflate` setting (false, true or 'takeover'), or null for none. */
+export function deflateOffer(deflate) {
+  return deflate === 'takeover' ? TAKEOVER_OFFER : deflate ? DEFLATE_OFFER : null;
+}
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -110,9 +117,14 @@ export function deflateMessage(payload) {
   return raw;
 }
 
-/** Inflates one permessage-deflate message (the 00 00 FF FF tail put back). */
-export function inflateMessage(compressed) {
-  return zlib.inflateRawSync(Buffer.concat([compressed, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+/**
+ * Inflates one permessage-deflate message (the 00 00 FF FF tail put back); `window`, with
+ * context takeover, is what the previous messages left (the preset dictionary).
+ */
+export function inflateMessage(compressed, window) {
+  const options = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+  if (window?.length) options.dictionary = window;
+  return zlib.inflateRawSync(Buffer.concat([compressed, Buffer.from([0, 0, 0xff, 0xff])]), options);
 }
 
 /** One masked client frame (FIN set) carrying `payload`; `rsv1` marks a compressed message. */
@@ -203,7 +215,7 @@ export function connectAndUpgrade({ host, port, localAddress, deflate, timeoutMs
       socket.write(
         `GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
-          (deflate ? `Sec-WebSocket-Extensions: ${DEFLATE_OFFER}\r\n` : '') +
+          (deflate ? `Sec-WebSocket-Extensions: ${deflateOffer(deflate)}\r\n` : '') +
           '\r\n',
       );
     });
@@ -245,7 +257,10 @@ export function connectAndUpgrade({ host, port, localAddress, deflate, timeoutMs
  * inflates compressed ones and hands each to `onMessage(opcode, payload, compressed)`.
  */
 export class MessageReader {
-  constructor(onMessage, onControl) {
+  /** `takeover`: compressed messages may refer back to earlier ones (context takeover). */
+  constructor(onMessage, onControl, takeover = false) {
+    this.takeover = takeover;
+    this.window = Buffer.alloc(0);
     this.buf = Buffer.alloc(0);
     this.parts = [];
     this.opcode = 0;
@@ -290,7 +305,9 @@ export class MessageReader {
       if (fin) {
         const whole = Buffer.concat(this.parts);
         this.parts = [];
-        this.onMessage(this.opcode, this.compressed ? inflateMessage(whole) : whole, this.compressed);
+        const payload = this.compressed ? inflateMessage(whole, this.takeover ? this.window : undefined) : whole;
+        if (this.compressed && this.takeover) this.window = Buffer.concat([this.window, payload]).subarray(-32768);
+        this.onMessage(this.opcode, payload, this.compressed);
       }
     }
   }
@@ -305,7 +322,7 @@ export class MessageReader {
 export async function verifyEcho({ host, port, message, count = 3, timeoutMs = 20000 }) {
   const { socket, extensions, rest } = await connectAndUpgrade({ host, port, deflate: message.deflate });
   const negotiated = /permessage-deflate/i.test(extensions);
-  if (negotiated !== message.deflate) {
+  if (negotiated !== Boolean(message.deflate)) {
     socket.destroy();
     throw new Error(message.deflate ? `permessage-deflate not negotiated (extensions: "${extensions}")` : `permessage-deflate negotiated although not offered`);
   }
@@ -335,6 +352,7 @@ export async function verifyEcho({ host, port, message, count = 3, timeoutMs = 2
       (opcode, payload) => {
         if (opcode === 8) done(new Error(`server closed the connection: ${payload.length >= 2 ? payload.readUInt16BE(0) : 'no code'} ${payload.subarray(2).toString()}`));
       },
+      message.deflate === 'takeover',
     );
     const feed = (chunk) => {
       wireBytes += chunk.length;

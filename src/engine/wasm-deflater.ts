@@ -133,17 +133,24 @@ export class WasmMessageDeflater implements MessageDeflating {
   /** Appends `data` to the history, keeping the last window's worth. */
   private remember(data: Uint8Array): void {
     const size = this.windowSize;
-    const history = (this.history ??= new Uint8Array(size));
-    if (data.length >= size) {
-      history.set(data.subarray(data.length - size));
-      this.historyLength = size;
-      return;
+    const add = Math.min(data.length, size);
+    const keep = Math.min(this.historyLength, size - add);
+    const length = keep + add;
+    const old = this.history;
+    let history = old;
+    if (history === null || history.length < length) {
+      // Grown as needed, not to the whole window at once: a connection that sent one small
+      // message keeps only that much.
+      history = new Uint8Array(Math.min(size, Math.max(length, 2 * (old?.length ?? 0))));
+      if (keep > 0) history.set(old!.subarray(this.historyLength - keep, this.historyLength));
+      this.history = history;
+    } else if (keep > 0 && keep < this.historyLength) {
+      history.copyWithin(0, this.historyLength - keep, this.historyLength);
     }
-    const keep = Math.min(this.historyLength, size - data.length);
-    if (keep < this.historyLength) history.copyWithin(0, this.historyLength - keep, this.historyLength);
-    history.set(data, keep);
-    this.historyLength = keep + data.length;
+    history.set(add === data.length ? data : data.subarray(data.length - size), keep);
+    this.historyLength = length;
   }
+
 }
 
 /** Builds {@link WasmMessageDeflater}s (a `DeflaterFactory`). */
