@@ -8,6 +8,7 @@
 //   close.ts         close frame payload checks
 //   frame-header.ts  server frame headers
 //   deflate.ts       permessage-deflate compression of one message (raw DEFLATE, sync flush)
+//   inflate.ts       permessage-deflate decompression of one message, whole or piece by piece
 
 export { unmask } from './unmask';
 export { utf8Validate, utf8Piece } from './utf8';
@@ -15,6 +16,7 @@ export { decodeFrames } from './frames';
 export { checkClosePayload } from './close';
 export { writeFrameHeader, writeFrameHeaders } from './frame-header';
 export { deflateRaw, deflateWorkSize } from './deflate';
+export { inflateRaw, inflatePiece, inflateWorkSize } from './inflate';
 
 /** The first byte of linear memory that no static data uses: the TypeScript side's regions start here. */
 export function heapBase(): usize {

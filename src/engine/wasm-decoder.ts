@@ -11,7 +11,8 @@
  * 3. the unmasked bytes are copied back over the chunk, which the codec owns: copy 2;
  * 4. the descriptors become events whose payloads are views of the chunk, as in the js
  *    engine: no allocation per payload beyond the view.
- * Compressed payloads are inflated from the chunk with the js engine's pako classes.
+ * Compressed payloads are inflated from the chunk by the WASM inflater (wasm-inflater.ts), on
+ * an instance of the module of its own; it behaves as the js engine's pako-based inflater.
  *
  * Connections share the kernel's state block: a decode call writes this connection's state
  * into it and reads it back at the end. Chunks larger than the window are decoded in windows.
@@ -20,7 +21,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { DecodeResult, DeflateParams, InboundEvent, MessageOpcode, ProtocolViolation } from '../protocol/codec.js';
 import { CloseCode, Opcode } from '../protocol/constants.js';
-import { INFLATE_TOO_BIG, MessageInflater } from '../protocol/permessage-deflate.js';
+import type { MessageInflating } from '../protocol/message-inflater.js';
+import { INFLATE_TOO_BIG } from '../protocol/permessage-deflate.js';
 import {
   CLOSE_INVALID_CODE,
   CLOSE_ONE_BYTE,
@@ -69,6 +71,7 @@ import {
   TYPE_MASK,
 } from './wasm-layout.js';
 import { TABLE_CAPACITY, type WasmRuntime, wasmRuntime } from './wasm-module.js';
+import { WasmMessageInflater } from './wasm-inflater.js';
 import { UTF8_DEFER_FROM, WasmUtf8Stream, copyIn } from './wasm-utf8.js';
 
 /** Settings of a {@link WasmFrameDecoder} (those of `FrameDecoder`). */
@@ -152,7 +155,7 @@ export class WasmFrameDecoder {
   private readonly rt: WasmRuntime;
   private readonly maxMessageSize: number;
   private readonly deflateNegotiated: boolean;
-  private readonly inflater: MessageInflater | null;
+  private readonly inflater: MessageInflating | null;
   private inflatedUtf8: WasmUtf8Stream | null = null;
   private finished = false;
 
@@ -191,7 +194,7 @@ export class WasmFrameDecoder {
     this.maxMessageSize = options.maxMessageSize > 0 ? options.maxMessageSize : Infinity;
     const deflate = options.deflate;
     this.deflateNegotiated = deflate !== null;
-    this.inflater = deflate === null ? null : new MessageInflater(deflate.clientMaxWindowBits, deflate.clientNoContextTakeover);
+    this.inflater = deflate === null ? null : new WasmMessageInflater(deflate.clientMaxWindowBits, deflate.clientNoContextTakeover);
   }
 
   /** True once a close frame or a violation ended decoding. */
@@ -337,12 +340,12 @@ export class WasmFrameDecoder {
     return this.phase === PHASE_HEADER || this.finished;
   }
 
-  /** With client context takeover, between messages: the inflate history (see `MessageInflater.window`). */
+  /** With client context takeover, between messages: the inflate history (see `MessageInflating.window`). */
   inflateWindow(): Uint8Array | null {
     return this.inflater?.window() ?? null;
   }
 
-  /** Continues a stream whose inflate history is `history` (see `MessageInflater.presetWindow`). */
+  /** Continues a stream whose inflate history is `history` (see `MessageInflating.presetWindow`). */
   presetInflateWindow(history: Uint8Array): void {
     this.inflater?.presetWindow(history);
   }

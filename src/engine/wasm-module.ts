@@ -42,6 +42,12 @@ export interface WasmKernels {
   /** See assembly/deflate.ts. */
   deflateWorkSize(): number;
   deflateRaw(src: number, historyLength: number, length: number, out: number, work: number, windowBits: number, level: number): number;
+  /** See assembly/inflate.ts. */
+  inflateRaw(src: number, length: number, out: number, historyLength: number, limit: number, work: number, windowBits: number): number;
+  /** See assembly/inflate.ts: the next piece of a message, from the state at `work`. */
+  inflatePiece(src: number, length: number, out: number, historyLength: number, room: number, work: number, windowBits: number): number;
+  /** Bytes of scratch the inflate kernels need at `work`. */
+  inflateWorkSize(): number;
 }
 
 /** Where the module is: `build/` of the package, two levels above `dist/engine/` (and `src/engine/`). */

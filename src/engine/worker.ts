@@ -3,7 +3,7 @@
  * connections pinned to this thread (engines `pool` and `auto`).
  *
  * Each connection keeps its codec state here between jobs: the `wasm` engine's decoder (the
- * WASM module, compiled once per thread, plus pako for inflating) and the shared
+ * WASM module, compiled once per thread, which also inflates) and the shared
  * `MessageEncoder` (pako for deflating, fragmentation, frame headers). The thread's pako
  * contexts for messages without context takeover are shared by its connections, as on the
  * main thread. Jobs run synchronously, in the order they came: per connection, decoding and

@@ -34,6 +34,43 @@ export const INFLATE_TOO_BIG = -1;
 /** `MessageInflater.write`/`finish`: the bytes are not valid DEFLATE data (close 1007). */
 export const INFLATE_CORRUPT = -2;
 
+/**
+ * What inflates the messages a client compressed, one message at a time, frame by frame: the
+ * js engine's {@link MessageInflater} (pako) and the WASM engines' `WasmMessageInflater`
+ * (src/engine/wasm-inflater.ts). Both accept and refuse the same bytes, produce the same
+ * output per {@link write}, and find an error in the same call.
+ *
+ * Call {@link begin} on the first frame of a compressed message, {@link write} with each piece
+ * of its (unmasked) payload as it arrives, and {@link finish} after the last frame.
+ */
+export interface MessageInflating {
+  /**
+   * Starts a compressed message.
+   *
+   * @param completesInThisCall - the whole message will be written and finished before control
+   *   returns to the event loop (nothing else touches the pieces written meanwhile)
+   */
+  begin(completesInThisCall: boolean): void;
+  /**
+   * Inflates `input[start, end)`, appending what it produces to `out`.
+   *
+   * @param limit - how many more bytes the message may inflate to (Infinity for no limit)
+   * @returns the number of bytes appended, or {@link INFLATE_TOO_BIG} / {@link INFLATE_CORRUPT};
+   *   after a negative result the message is abandoned
+   */
+  write(input: Uint8Array, start: number, end: number, limit: number, out: Buffer[]): number;
+  /** Ends the message: inflates the 00 00 FF FF the sender removed (RFC 7692 7.2.2), if needed. */
+  finish(limit: number, out: Buffer[]): number;
+  /** With context takeover, between messages: the history the next message may refer to, or null. */
+  window(): Uint8Array | null;
+  /** Between messages: continues a context-takeover stream whose history is `history`. */
+  presetWindow(history: Uint8Array): void;
+  /** Abandons the message in progress (the connection is failing). */
+  abort(): void;
+  /** Drops all state; the inflater must not be used afterwards. */
+  dispose(): void;
+}
+
 /** Inflate contexts lent to messages without context takeover, by window bits. */
 const sharedInflaters = new Map<number, SharedContext>();
 
@@ -43,7 +80,7 @@ const sharedInflaters = new Map<number, SharedContext>();
  * Call {@link begin} on the first frame of a compressed message, {@link write} with each piece
  * of its (unmasked) payload as it arrives, and {@link finish} after the last frame.
  */
-export class MessageInflater {
+export class MessageInflater implements MessageInflating {
   private readonly windowBits: number;
   private readonly noContextTakeover: boolean;
   /** This connection's own context, built on first need and kept. */
