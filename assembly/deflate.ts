@@ -646,9 +646,9 @@ function compressBlocks(src: usize, start: u32, end: u32, work: usize, windowBit
         store<u32>(dfreq + (dc << 2), load<u32>(dfreq + (dc << 2)) + 1);
         const matchEnd = pos - 1 + prevLen;
         // The positions inside a match go into the chains, but below level 7 only for matches
-        // up to twice the lazy length: a long match's inner positions are rarely the best
-        // later on, and skipping them saves ~5 % of the time for ~0.2 % of the size.
-        if (prevLen <= 2 * lazy || level > 6) for (let p = pos + 1; p < matchEnd && p < hashEnd; p++) {
+        // up to the lazy length: a longer match's inner positions are rarely the best later
+        // on, and skipping them saves ~15 % of the time for ~1 % of the size (16 KiB JSON).
+        if (prevLen <= lazy || level > 6) for (let p = pos + 1; p < matchEnd && p < hashEnd; p++) {
           const h = (load<u32>(src + p) * 0x9e3779b1) >> shift;
           store<u32>(prev + ((p & wmask) << 2), load<u32>(head + (h << 2)));
           store<u32>(head + (h << 2), p);
