@@ -302,6 +302,23 @@ function expectSameDecoding(options: CodecOptions, bytes: Buffer, sizes: readonl
 }
 
 describe('wasm and js engines decode alike', () => {
+  it('a frame announcing far more than it sends: both wait for the data, neither allocates for the announcement', () => {
+    // Found by the property below: the wasm decoder allocated the announced frame at once
+    // (a RangeError for 2^48 bytes, 90 MiB of memory for a 90 MiB announcement).
+    const payload = Buffer.alloc(600 * 1024, 0x61);
+    for (const [announced, maxMessageSize] of [[2 ** 48 + 2 ** 16, 0], [90 * 1024 * 1024, 100 * 1024 * 1024]] as const) {
+      const header = Buffer.alloc(14);
+      header[0] = 0x82;
+      header[1] = 0xff; // masked, 64-bit length
+      header.writeUInt32BE(Math.floor(announced / 2 ** 32), 2);
+      header.writeUInt32BE(announced % 2 ** 32, 6);
+      header.set([1, 2, 3, 4], 10);
+      const before = process.memoryUsage().arrayBuffers;
+      expectSameDecoding({ maxMessageSize, deflate: null }, Buffer.concat([header, payload]), [64 * 1024]);
+      expect(process.memoryUsage().arrayBuffers - before, 'memory follows what arrived (600 KiB), not the announcement').toBeLessThan(32 * 1024 * 1024);
+    }
+  });
+
   it('random frame streams at random chunk boundaries', () => {
     fc.assert(
       fc.property(caseArb, chunkingArb, ([options, bytes], sizes) => {

@@ -188,6 +188,8 @@ export class WasmFrameDecoder {
    */
   private frameBuffer: Buffer | null = null;
   private frameFilled = 0;
+  /** The frame's announced payload length: what {@link frameBuffer} may grow to. */
+  private frameTotal = 0;
 
   constructor(options: WasmFrameDecoderOptions, rt: WasmRuntime = wasmRuntime()) {
     this.rt = rt;
@@ -294,13 +296,17 @@ export class WasmFrameDecoder {
       if (remaining <= after) return false;
       const total = this.piecesLength + length + remaining;
       if (total < LARGE_FRAME) return false;
-      buffer = Buffer.allocUnsafe(total);
+      // The announced length is the client's word: the buffer holds at most 4× what has
+      // arrived and grows with it, so a header announcing 100 MiB costs ~1 MiB, not 100.
+      buffer = Buffer.allocUnsafe(Math.min(total, Math.max(LARGE_FRAME, 4 * (this.piecesLength + length))));
       let at = 0;
       for (const piece of this.pieces) at += piece.copy(buffer, at);
       this.clearPieces();
       this.frameBuffer = buffer;
       this.frameFilled = at;
+      this.frameTotal = total;
     }
+    buffer = this.reserveFrame(length);
     const at = this.frameFilled;
     copyOut(this.rt, from, pos, buffer, at);
     this.frameFilled = at + length;
@@ -484,7 +490,7 @@ export class WasmFrameDecoder {
   /** Appends `chunk[start, end)` to the frame's payload (extending the last piece when it is adjacent). */
   private addPiece(chunk: Buffer, start: number, end: number): void {
     if (this.frameBuffer !== null) {
-      this.frameFilled += chunk.copy(this.frameBuffer, this.frameFilled, start, end);
+      this.frameFilled += chunk.copy(this.reserveFrame(end - start), this.frameFilled, start, end);
       return;
     }
     const pieces = this.pieces;
@@ -499,13 +505,25 @@ export class WasmFrameDecoder {
     this.piecesLength += end - start;
   }
 
+  /** Makes the frame buffer hold `more` bytes after those filled (growing 4× at a time, up to the frame). */
+  private reserveFrame(more: number): Buffer {
+    const buffer = this.frameBuffer!;
+    const needed = this.frameFilled + more;
+    if (needed <= buffer.length) return buffer;
+    const grown = Buffer.allocUnsafe(Math.min(this.frameTotal, Math.max(needed, 4 * buffer.length)));
+    buffer.copy(grown, 0, 0, this.frameFilled);
+    this.frameBuffer = grown;
+    return grown;
+  }
+
   /** The frame's payload as one buffer (a view of the chunk when it came in one piece). */
   private takePayload(): Buffer {
     const frame = this.frameBuffer;
     if (frame !== null) {
+      const filled = this.frameFilled;
       this.frameBuffer = null;
       this.frameFilled = 0;
-      return frame;
+      return filled === frame.length ? frame : frame.subarray(0, filled);
     }
     const pieces = this.pieces;
     const payload =
