@@ -40,12 +40,13 @@ export const SATURATED_BYTES = 8 << 20;
 export const SATURATED_JOBS = 4096;
 
 /**
- * The compiled worker module. Run from `dist/`, it is the `worker.js` beside this file; run from
+ * The compiled worker entry. Run from `dist/`, it is the `worker-entry.cjs` beside this file; run from
  * the TypeScript sources (the tests), it is the compiled copy in `dist/` (`npm run build:ts`).
  */
 export function workerModuleUrl(): URL {
   const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../dist/engine/worker.js', here) : new URL('./worker.js', here);
+  // The CommonJS entry that loads worker.js (see worker-entry.cts for why not worker.js itself).
+  const url = here.endsWith('.ts') ? new URL('../../dist/engine/worker-entry.cjs', here) : new URL('./worker-entry.cjs', here);
   if (!existsSync(fileURLToPath(url))) {
     throw new Error(`The worker pool needs the compiled worker ${fileURLToPath(url)}: run \`npm run build\`.`);
   }

@@ -1,6 +1,6 @@
 /**
  * Vitest global setup: the worker pool (engines `pool` and `auto`) runs its threads from the
- * compiled `dist/engine/worker.js` (a worker thread cannot load the TypeScript sources), so the
+ * compiled `dist/engine/` (a worker thread cannot load the TypeScript sources), so the
  * TypeScript build must be current. It is rebuilt here when any source file is newer than its
  * compiled output (`npm test` builds first anyway; this covers `npx vitest run`).
  */
@@ -13,13 +13,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory() ? sources(join(dir, e.name)) : /\.c?ts$/.test(e.name) ? [join(dir, e.name)] : [],
   );
 }
 
 function stale(): boolean {
   for (const file of sources(join(root, 'src'))) {
-    const out = join(root, 'dist', relative(join(root, 'src'), file)).replace(/\.ts$/, '.js');
+    const out = join(root, 'dist', relative(join(root, 'src'), file)).replace(/\.ts$/, '.js').replace(/\.cts$/, '.cjs');
     if (!existsSync(out) || statSync(out).mtimeMs < statSync(file).mtimeMs) return true;
   }
   return false;
