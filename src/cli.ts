@@ -20,7 +20,7 @@ const USAGE = `Usage: wsworks echo --port <port> [--host <address>] [--engine js
 
   --port <n>       TCP port (0 picks a free one; the chosen port is printed)
   --host <addr>    interface to listen on (default: all IPv4 interfaces)
-  --engine <name>  codec engine: js, wasm, pool or auto (default: js)
+  --engine <name>  codec engine: auto, wasm, pool or js (default: auto)
   --no-deflate     do not negotiate permessage-deflate
 
 wss:// (TLS 1.2 and 1.3):
@@ -44,7 +44,7 @@ async function echo(args: string[]): Promise<void> {
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
-        engine: { type: 'string', default: 'js' },
+        engine: { type: 'string', default: 'auto' },
         'no-deflate': { type: 'boolean', default: false },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },

@@ -42,7 +42,7 @@ const VERSION: string = (require('../package.json') as { version: string }).vers
 
 /** Options of the WSServer constructor; every one can also be set later. */
 export interface WSServerOptions {
-  /** Codec engine (Config "Engine"): 'js'. */
+  /** Codec engine (Config "Engine"): 'auto' (the default), 'wasm', 'pool' or 'js'. */
   engine?: string;
   localHost?: string;
   localPort?: number;

@@ -7,7 +7,7 @@
  * rebuilding dist/.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ beforeAll(() => {
   buildDir = mkdtempSync(join(tmpdir(), 'wsworks-cli-'));
   copyFileSync(join(ROOT, 'package.json'), join(buildDir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(buildDir, 'node_modules'), 'dir');
+  symlinkSync(join(ROOT, 'build'), join(buildDir, 'build'), 'dir'); // the WASM module
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(buildDir, 'dist'), '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'], {
     cwd: ROOT,
     stdio: 'pipe',
@@ -139,5 +140,36 @@ describe('wsworks echo over TLS', () => {
     expect((await missing.exited).code).toBe(1);
     expect(missing.stderr()).toMatch(/missing\.pem/);
     expect(missing.stdout()).toBe('');
+  });
+});
+
+describe('wsworks echo from a package without build/wsworks.wasm', () => {
+  it('the WASM engines (auto, the default, included) exit 1 at start saying what is missing; js still runs', async () => {
+    const bare = mkdtempSync(join(tmpdir(), 'wsworks-nowasm-'));
+    try {
+      copyFileSync(join(buildDir, 'package.json'), join(bare, 'package.json'));
+      symlinkSync(join(ROOT, 'node_modules'), join(bare, 'node_modules'), 'dir');
+      cpSync(join(buildDir, 'dist'), join(bare, 'dist'), { recursive: true });
+      const bareCli = join(bare, 'dist', 'cli.js');
+      for (const engine of [[], ['--engine', 'wasm'], ['--engine', 'pool']]) {
+        const child = spawn(process.execPath, [bareCli, 'echo', '--port', '0', '--host', '127.0.0.1', ...engine], { stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
+        let out = '';
+        let err = '';
+        child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+        child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+        const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+        expect(code, `${engine.join(' ') || 'default engine'}: ${err}`).toBe(1);
+        expect(out).toBe('');
+        expect(err).toMatch(/cannot load .*build\/wsworks\.wasm.*npm run build:wasm/);
+      }
+      const js = spawn(process.execPath, [bareCli, 'echo', '--port', '0', '--host', '127.0.0.1', '--engine', 'js'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(js);
+      let out = '';
+      js.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      await waitUntil(() => /^listening \d+$/m.test(out), 15_000, 'the js engine listening');
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
   });
 });

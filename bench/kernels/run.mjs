@@ -1,15 +1,16 @@
 // `npm run bench:kernels`: every kernel table, printed and written to bench/results/kernels.md.
-// BENCH_TIME=ms sets the time per task (default 150), BENCH_ONLY=unmask,utf8,... a subset.
+// BENCH_TIME=ms sets the time per task (default 150), BENCH_ONLY=unmask,utf8,...,compression a subset.
 
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { bufferutil } from './common.mjs';
+import { benchCompression } from './compression.mjs';
 import { benchCopies, benchDecode, benchHeaders } from './frames.mjs';
 import { benchOutbound } from './outbound.mjs';
 import { benchUnmask } from './unmask.mjs';
 import { benchUtf8, benchUtf8Crossover } from './utf8.mjs';
 
-const suites = { unmask: benchUnmask, utf8: benchUtf8, crossover: benchUtf8Crossover, headers: benchHeaders, decode: benchDecode, copies: benchCopies, outbound: benchOutbound };
+const suites = { unmask: benchUnmask, utf8: benchUtf8, crossover: benchUtf8Crossover, headers: benchHeaders, decode: benchDecode, copies: benchCopies, outbound: benchOutbound, compression: benchCompression };
 const only = process.env.BENCH_ONLY?.split(',');
 
 const cpu = os.cpus();

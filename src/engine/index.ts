@@ -10,6 +10,7 @@ import { AutoEngine, type AutoThresholds } from './auto.js';
 import { jsEngine } from './js.js';
 import { PoolEngine } from './pool.js';
 import { wasmEngine } from './wasm.js';
+import { wasmRuntime } from './wasm-module.js';
 
 /** What an engine is created with (the server passes its config settings). */
 export interface EngineOptions {
@@ -21,11 +22,14 @@ export interface EngineOptions {
   readonly autoThresholds?: Partial<AutoThresholds>;
 }
 
+// The WASM engines load the module when they are created (the server creates its engine when
+// it starts listening), so a missing or unloadable build/wsworks.wasm is an error there, not
+// an exception at a client's first handshake.
 const factories: ReadonlyMap<string, (options: EngineOptions) => Engine> = new Map<string, (options: EngineOptions) => Engine>([
   ['js', () => jsEngine],
-  ['wasm', () => wasmEngine],
-  ['pool', (o) => new PoolEngine({ threads: o.workerThreads, daemon: o.daemonThreads })],
-  ['auto', (o) => new AutoEngine({ threads: o.workerThreads, daemon: o.daemonThreads, thresholds: o.autoThresholds })],
+  ['wasm', () => (wasmRuntime(), wasmEngine)],
+  ['pool', (o) => (wasmRuntime(), new PoolEngine({ threads: o.workerThreads, daemon: o.daemonThreads }))],
+  ['auto', (o) => (wasmRuntime(), new AutoEngine({ threads: o.workerThreads, daemon: o.daemonThreads, thresholds: o.autoThresholds }))],
 ]);
 
 /** Whether `name` (case-insensitive) is an engine {@link createEngine} knows. */

@@ -4,7 +4,7 @@
  * timers and events.
  *
  * - Each connection is pinned to one worker (a {@link Shard}) that holds its decoder and its
- *   pako contexts; the connection sends it jobs and gets events and frames back.
+ *   compression windows; the connection sends it jobs and gets events and frames back.
  * - Inbound: the connection's chunk travels to the worker as a transferred `ArrayBuffer` (a
  *   copy only for Node's pooled small buffers) and comes back transferred when the events'
  *   payloads are views of it; inflated payloads come back in buffers of their own. The

@@ -12,7 +12,7 @@
  * 4. the descriptors become events whose payloads are views of the chunk, as in the js
  *    engine: no allocation per payload beyond the view.
  * Compressed payloads are inflated from the chunk by the WASM inflater (wasm-inflater.ts), on
- * an instance of the module of its own; it behaves as the js engine's pako-based inflater.
+ * an instance of the module of its own; it accepts and refuses exactly what the js engine's pako-based inflater does.
  *
  * Connections share the kernel's state block: a decode call writes this connection's state
  * into it and reads it back at the end. Chunks larger than the window are decoded in windows.

@@ -4,10 +4,9 @@
  *
  * Each connection keeps its codec state here between jobs: the `wasm` engine's decoder (the
  * WASM module, compiled once per thread, which also inflates) and the shared
- * `MessageEncoder` (pako for deflating, fragmentation, frame headers). The thread's pako
- * contexts for messages without context takeover are shared by its connections, as on the
- * main thread. Jobs run synchronously, in the order they came: per connection, decoding and
- * compression happen in wire order.
+ * `MessageEncoder` with the WASM deflater (compression, fragmentation, frame headers); with
+ * context takeover that state is the two compression windows. Jobs run synchronously, in the
+ * order they came: per connection, decoding and compression happen in wire order.
  *
  * A job that throws fails alone: its connection's state here is dropped and the result says
  * why; the other jobs of the batch still run.
