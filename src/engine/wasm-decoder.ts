@@ -83,6 +83,8 @@ export interface WasmFrameDecoderOptions {
 const EMPTY_PAYLOAD = Buffer.alloc(0);
 /** From this payload size on, a frame spanning chunks is gathered in a buffer of its own. */
 const LARGE_FRAME = 256 * 1024;
+/** What a large frame's buffer may start at whatever has arrived (see takeLargePiece). */
+const FRAME_BUFFER_FLOOR = 1024 * 1024;
 /** Largest partial header carried to the next chunk (a 14-byte header minus one). */
 const MAX_CARRY = 13;
 
@@ -297,8 +299,9 @@ export class WasmFrameDecoder {
       const total = this.piecesLength + length + remaining;
       if (total < LARGE_FRAME) return false;
       // The announced length is the client's word: the buffer holds at most 4× what has
-      // arrived and grows with it, so a header announcing 100 MiB costs ~1 MiB, not 100.
-      buffer = Buffer.allocUnsafe(Math.min(total, Math.max(LARGE_FRAME, 4 * (this.piecesLength + length))));
+      // arrived (or 1 MiB, so that frames up to 1 MiB take one buffer and no regrowth) and
+      // grows with it, so a header announcing 100 MiB costs ~1 MiB, not 100.
+      buffer = Buffer.allocUnsafe(Math.min(total, Math.max(FRAME_BUFFER_FLOOR, 4 * (this.piecesLength + length))));
       let at = 0;
       for (const piece of this.pieces) at += piece.copy(buffer, at);
       this.clearPieces();

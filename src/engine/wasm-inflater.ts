@@ -192,7 +192,7 @@ export class WasmMessageInflater implements MessageInflating {
       this.history = EMPTY;
       return;
     }
-    const store = (this.historyStore ??= new Uint8Array(this.windowSize));
+    const store = this.historyStoreFor(length);
     store.set(history.subarray(history.length - length));
     this.history = store.subarray(0, length);
   }
@@ -245,7 +245,7 @@ export class WasmMessageInflater implements MessageInflating {
     const history = this.history;
     const store = this.historyStore;
     if (history.length === 0 || (store !== null && history.buffer === store.buffer)) return;
-    const own = store ?? (this.historyStore = new Uint8Array(this.windowSize));
+    const own = this.historyStoreFor(history.length);
     own.set(history);
     this.history = own.subarray(0, history.length);
   }
@@ -343,8 +343,19 @@ export class WasmMessageInflater implements MessageInflating {
       this.history = last.subarray(last.length - length);
       return;
     }
-    const store = (this.historyStore ??= new Uint8Array(this.windowSize));
+    const store = this.historyStoreFor(length);
     store.set(u8.subarray(end - length, end));
     this.history = store.subarray(0, length);
+  }
+
+  /**
+   * The history's own buffer, holding at least `length` bytes. It grows as needed rather than
+   * to the whole window at once: a connection that received one small message keeps only that
+   * much. Every caller overwrites it from the start, so growing copies nothing.
+   */
+  private historyStoreFor(length: number): Uint8Array {
+    const store = this.historyStore;
+    if (store !== null && store.length >= length) return store;
+    return (this.historyStore = new Uint8Array(Math.min(this.windowSize, Math.max(length, 2 * (store?.length ?? 0)))));
   }
 }
