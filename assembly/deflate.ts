@@ -378,17 +378,7 @@ function flushBlock(src: usize, start: u32, end: u32, symCount: u32, work: usize
   const storedBits: u64 = (<u64>length + 5 * (<u64>(length / 65535) + 1)) * 8 + 7;
 
   if (storedBits <= dynamicBits && storedBits <= fixedBits) {
-    let at = start;
-    do {
-      const n = end - at < 65535 ? end - at : 65535;
-      putBits(0, 3);
-      alignToByte();
-      store<u16>(outPtr, <u16>n);
-      store<u16>(outPtr + 2, <u16>~n);
-      memory.copy(outPtr + 4, src + at, n);
-      outPtr += 4 + n;
-      at += n;
-    } while (at < end);
+    writeStored(src, start, end);
   } else if (fixedBits <= dynamicBits) {
     putBits(2, 3); // BFINAL 0, BTYPE 01
     writeSymbols(work, symCount, FIXED_LLEN, FIXED_LCODE, FIXED_DLEN, FIXED_DCODE);
@@ -429,13 +419,55 @@ function writeSymbols(work: usize, symCount: u32, llen: usize, lcode: usize, dle
       const le = <u32>load<u8>(LEN_EXTRA + code);
       if (le != 0) putBits(lc - load<u16>(LEN_BASE + (code << 1)), le);
       const d = s >> 16;
-      const dc = <u32>load<u8>(DIST_CODE + (d < 256 ? d : 256 + (d >> 7)));
+      const dc = <u32>load<u8>(DIST_CODE + <usize>(d < 256 ? d : <u32>256 + (d >> 7)));
       putBits(load<u16>(dcode + (dc << 1)), load<u8>(dlen + dc));
       const de = <u32>load<u8>(DIST_EXTRA + dc);
       if (de != 0) putBits(d - load<u16>(DIST_BASE + (dc << 1)), de);
     }
   }
   putBits(load<u16>(lcode + (256 << 1)), load<u8>(llen + 256));
+}
+
+// ---- Symbols and chains
+
+/** Records a literal in the symbol buffer and its frequency; returns the new symbol count. */
+// @ts-ignore: decorator
+@inline
+function recordLiteral(syms: usize, symCount: u32, lfreq: usize, b: u32): u32 {
+  store<u32>(syms + (symCount << 2), b);
+  store<u32>(lfreq + (b << 2), load<u32>(lfreq + (b << 2)) + 1);
+  return symCount + 1;
+}
+
+/** Records a match (`len` bytes, `distance` back) and its codes' frequencies; returns the new symbol count. */
+// @ts-ignore: decorator
+@inline
+function recordMatch(syms: usize, symCount: u32, lfreq: usize, dfreq: usize, len: u32, distance: u32): u32 {
+  const d = distance - 1;
+  store<u32>(syms + (symCount << 2), (d << 16) | MATCH | (len - 3));
+  const code = <u32>load<u8>(LEN_CODE + len - 3);
+  store<u32>(lfreq + ((257 + code) << 2), load<u32>(lfreq + ((257 + code) << 2)) + 1);
+  const dc = <u32>load<u8>(DIST_CODE + <usize>(d < 256 ? d : <u32>256 + (d >> 7)));
+  store<u32>(dfreq + (dc << 2), load<u32>(dfreq + (dc << 2)) + 1);
+  return symCount + 1;
+}
+
+/** Puts `pos` at the head of its hash chain; returns the position that was there (a candidate). */
+// @ts-ignore: decorator
+@inline
+function insertPosition(src: usize, pos: u32, head: usize, prev: usize, wmask: u32, shift: u32): u32 {
+  const h = (load<u32>(src + pos) * 0x9e3779b1) >> shift;
+  const cand = load<u32>(head + (h << 2));
+  store<u32>(prev + ((pos & wmask) << 2), cand);
+  store<u32>(head + (h << 2), pos);
+  return cand;
+}
+
+/** Puts positions `[from, to)` (those a 4-byte hash can be taken at) into the hash chains. */
+// @ts-ignore: decorator
+@inline
+function chainPositions(src: usize, from: u32, to: u32, head: usize, prev: usize, wmask: u32, shift: u32): void {
+  for (let p = from; p < to; p++) insertPosition(src, p, head, prev, wmask, shift);
 }
 
 // ---- Matching
@@ -512,7 +544,7 @@ export function deflateRaw(src: usize, historyLength: u32, length: u32, out: usi
   const end = historyLength + length;
   if (length > 0) {
     if (level <= 0) {
-      storedOnly(src, historyLength, end);
+      writeStored(src, historyLength, end);
     } else {
       if (level > 9) level = 9;
       compressBlocks(src, historyLength, end, work, windowBits, <u32>level);
@@ -526,7 +558,8 @@ export function deflateRaw(src: usize, historyLength: u32, length: u32, out: usi
   return <i32>(outPtr - out);
 }
 
-function storedOnly(src: usize, start: u32, end: u32): void {
+/** Writes `src[start, end)` as stored blocks of at most 65,535 bytes. */
+function writeStored(src: usize, start: u32, end: u32): void {
   let at = start;
   while (at < end) {
     const n = end - at < 65535 ? end - at : 65535;
@@ -567,11 +600,7 @@ function compressBlocks(src: usize, start: u32, end: u32, work: usize, windowBit
   const hashEnd: u32 = end >= MIN_MATCH ? end - MIN_MATCH + 1 : 0;
 
   // The history: every position goes into the chains, none is coded.
-  for (let p: u32 = 0; p < start && p < hashEnd; p++) {
-    const h = (load<u32>(src + p) * 0x9e3779b1) >> shift;
-    store<u32>(prev + ((p & wmask) << 2), load<u32>(head + (h << 2)));
-    store<u32>(head + (h << 2), p);
-  }
+  chainPositions(src, 0, start < hashEnd ? start : hashEnd, head, prev, wmask, shift);
 
   let symCount: u32 = 0;
   let blockStart = start; // the first byte the current block covers
@@ -583,33 +612,17 @@ function compressBlocks(src: usize, start: u32, end: u32, work: usize, windowBit
     while (pos < end) {
       let len: u32 = 0;
       if (pos < hashEnd) {
-        const h = (load<u32>(src + pos) * 0x9e3779b1) >> shift;
-        const cand = load<u32>(head + (h << 2));
-        store<u32>(prev + ((pos & wmask) << 2), cand);
-        store<u32>(head + (h << 2), pos);
+        const cand = insertPosition(src, pos, head, prev, wmask, shift);
         len = longestMatch(src, pos, end, cand, MIN_MATCH - 1, chain, nice, maxDist, prev, wmask);
       }
       if (len >= MIN_MATCH) {
-        const d = matchDistance - 1;
-        store<u32>(syms + (symCount++ << 2), (d << 16) | MATCH | (len - 3));
-        const code = <u32>load<u8>(LEN_CODE + len - 3);
-        store<u32>(lfreq + ((257 + code) << 2), load<u32>(lfreq + ((257 + code) << 2)) + 1);
-        const dc = <u32>load<u8>(DIST_CODE + (d < 256 ? d : 256 + (d >> 7)));
-        store<u32>(dfreq + (dc << 2), load<u32>(dfreq + (dc << 2)) + 1);
+        symCount = recordMatch(syms, symCount, lfreq, dfreq, len, matchDistance);
         const matchEnd = pos + len;
-        if (len <= lazy) {
-          // Short matches: their positions go into the chains too.
-          for (let p = pos + 1; p < matchEnd && p < hashEnd; p++) {
-            const h = (load<u32>(src + p) * 0x9e3779b1) >> shift;
-            store<u32>(prev + ((p & wmask) << 2), load<u32>(head + (h << 2)));
-            store<u32>(head + (h << 2), p);
-          }
-        }
+        // Short matches: their positions go into the chains too.
+        if (len <= lazy) chainPositions(src, pos + 1, matchEnd < hashEnd ? matchEnd : hashEnd, head, prev, wmask, shift);
         pos = matchEnd;
       } else {
-        const b = <u32>load<u8>(src + pos);
-        store<u32>(syms + (symCount++ << 2), b);
-        store<u32>(lfreq + (b << 2), load<u32>(lfreq + (b << 2)) + 1);
+        symCount = recordLiteral(syms, symCount, lfreq, <u32>load<u8>(src + pos));
         pos++;
       }
       covered = pos;
@@ -627,10 +640,7 @@ function compressBlocks(src: usize, start: u32, end: u32, work: usize, windowBit
     while (pos < end) {
       let len: u32 = 0;
       if (pos < hashEnd) {
-        const h = (load<u32>(src + pos) * 0x9e3779b1) >> shift;
-        const cand = load<u32>(head + (h << 2));
-        store<u32>(prev + ((pos & wmask) << 2), cand);
-        store<u32>(head + (h << 2), pos);
+        const cand = insertPosition(src, pos, head, prev, wmask, shift);
         if (prevLen < lazy) {
           const best = prevLen >= MIN_MATCH ? prevLen : MIN_MATCH - 1;
           len = longestMatch(src, pos, end, cand, best, prevLen >= good ? (chain >> 2) | 1 : chain, nice, maxDist, prev, wmask);
@@ -638,30 +648,19 @@ function compressBlocks(src: usize, start: u32, end: u32, work: usize, windowBit
       }
       if (prevLen >= MIN_MATCH && len <= prevLen) {
         // The match at pos - 1 stands.
-        const d = prevDist - 1;
-        store<u32>(syms + (symCount++ << 2), (d << 16) | MATCH | (prevLen - 3));
-        const code = <u32>load<u8>(LEN_CODE + prevLen - 3);
-        store<u32>(lfreq + ((257 + code) << 2), load<u32>(lfreq + ((257 + code) << 2)) + 1);
-        const dc = <u32>load<u8>(DIST_CODE + (d < 256 ? d : 256 + (d >> 7)));
-        store<u32>(dfreq + (dc << 2), load<u32>(dfreq + (dc << 2)) + 1);
+        symCount = recordMatch(syms, symCount, lfreq, dfreq, prevLen, prevDist);
         const matchEnd = pos - 1 + prevLen;
         // The positions inside a match go into the chains, but below level 7 only for matches
         // up to the lazy length: a longer match's inner positions are rarely the best later
         // on, and skipping them saves ~15 % of the time for ~1 % of the size (16 KiB JSON).
-        if (prevLen <= lazy || level > 6) for (let p = pos + 1; p < matchEnd && p < hashEnd; p++) {
-          const h = (load<u32>(src + p) * 0x9e3779b1) >> shift;
-          store<u32>(prev + ((p & wmask) << 2), load<u32>(head + (h << 2)));
-          store<u32>(head + (h << 2), p);
-        }
+        if (prevLen <= lazy || level > 6) chainPositions(src, pos + 1, matchEnd < hashEnd ? matchEnd : hashEnd, head, prev, wmask, shift);
         pos = matchEnd;
         covered = pos;
         pending = false;
         prevLen = 0;
       } else {
         if (pending) {
-          const b = <u32>load<u8>(src + pos - 1);
-          store<u32>(syms + (symCount++ << 2), b);
-          store<u32>(lfreq + (b << 2), load<u32>(lfreq + (b << 2)) + 1);
+          symCount = recordLiteral(syms, symCount, lfreq, <u32>load<u8>(src + pos - 1));
           covered = pos;
         }
         pending = true;
@@ -676,9 +675,7 @@ function compressBlocks(src: usize, start: u32, end: u32, work: usize, windowBit
       }
     }
     if (pending) {
-      const b = <u32>load<u8>(src + pos - 1);
-      store<u32>(syms + (symCount++ << 2), b);
-      store<u32>(lfreq + (b << 2), load<u32>(lfreq + (b << 2)) + 1);
+      symCount = recordLiteral(syms, symCount, lfreq, <u32>load<u8>(src + pos - 1));
       covered = pos;
     }
   }
