@@ -10,7 +10,7 @@
  * {@link CompressionRuntime.base} afresh: nothing lives in this memory between calls.
  */
 
-import { instantiateKernels, type WasmKernels, type WasmMemory } from './wasm-module.js';
+import { loadKernels, type WasmKernels, type WasmMemory } from './wasm-module.js';
 
 const PAGE = 64 * 1024;
 
@@ -45,16 +45,7 @@ export class CompressionRuntime {
 
 let runtime: CompressionRuntime | null = null;
 
-/** The thread's compression instance, loaded on first use (throws as `wasmRuntime()` does). */
+/** The thread's compression instance, loaded on first use (throws as `loadKernels` does). */
 export function compressionRuntime(): CompressionRuntime {
-  if (runtime === null) {
-    let kernels: WasmKernels;
-    try {
-      kernels = instantiateKernels();
-    } catch (cause) {
-      throw new Error(`Cannot load the WASM module for permessage-deflate (run \`npm run build:wasm\`): ${(cause as Error).message}`, { cause });
-    }
-    runtime = new CompressionRuntime(kernels);
-  }
-  return runtime;
+  return (runtime ??= new CompressionRuntime(loadKernels('permessage-deflate')));
 }

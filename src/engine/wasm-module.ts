@@ -161,25 +161,23 @@ export function instantiateKernels(bytes: Uint8Array = readFileSync(WASM_URL)): 
   return instance.exports as unknown as WasmKernels;
 }
 
-let runtime: WasmRuntime | null = null;
-
 /**
- * The thread's module and memory regions, loaded on first use.
+ * A new instance of the module, for `user` (named in the error).
  *
  * @throws Error when `build/wsworks.wasm` is missing (run `npm run build:wasm`) or this Node
  *   lacks WebAssembly SIMD
  */
-export function wasmRuntime(): WasmRuntime {
-  if (runtime === null) {
-    let kernels: WasmKernels;
-    try {
-      kernels = instantiateKernels();
-    } catch (cause) {
-      throw new Error(`The wasm engine cannot load ${WASM_URL.pathname} (run \`npm run build:wasm\`): ${(cause as Error).message}`, {
-        cause,
-      });
-    }
-    runtime = new WasmRuntime(kernels);
+export function loadKernels(user: string): WasmKernels {
+  try {
+    return instantiateKernels();
+  } catch (cause) {
+    throw new Error(`${user} cannot load ${WASM_URL.pathname} (run \`npm run build:wasm\`): ${(cause as Error).message}`, { cause });
   }
-  return runtime;
+}
+
+let runtime: WasmRuntime | null = null;
+
+/** The thread's module and memory regions, loaded on first use (throws as {@link loadKernels}). */
+export function wasmRuntime(): WasmRuntime {
+  return (runtime ??= new WasmRuntime(loadKernels('The wasm engine')));
 }
