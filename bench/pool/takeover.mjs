@@ -8,7 +8,10 @@
 //           dictionary (zlib's inflateSetDictionary/deflateSetDictionary), then hands the new
 //           window back.
 //
-// Both run the wsworks permessage-deflate classes (pako) on one thread: the work a worker does
+//   wasm    sticky, with the WASM classes the `wasm`/`pool`/`auto` engines use: their whole state
+//           between messages is the two windows, so sticky keeps what carry would send.
+//
+// sticky and carry run the js engine's permessage-deflate classes (pako) on one thread: the work a worker does
 // per message, and the memory the state costs per connection (RSS growth after GC). Moving a job to a worker costs the same either way, except that carry also moves
 // 2 × 32 KiB per message, which is not counted here (it only adds to carry's cost).
 //
@@ -42,7 +45,7 @@ let CONNECTIONS = CONNECTION_COUNTS[0];
 const roundsFor = (connections) => Math.max(Number(opts.rounds), Math.ceil(12000 / connections) + 2);
 let ROUNDS = Number(opts.rounds);
 const SIZES = [1024, 16 * 1024];
-const MODES = ['sticky', 'carry'];
+const MODES = ['sticky', 'carry', 'wasm'];
 
 if (opts.mode) {
   await measure(opts.mode, Number(opts.size));
@@ -73,7 +76,9 @@ function report(results) {
   const lines = [
     '# Context takeover across workers: sticky contexts vs the window carried with each job',
     '',
-    `Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Command: \`taskset -c 0 node bench/pool/takeover.mjs\` — connections with permessage-deflate context takeover both ways (15-bit windows, level 6, memLevel 8), rounds of one JSON message each way per connection (${roundsFor(1000)} rounds at 1,000 connections, more with fewer, the first two not timed), connections served in turn, so each one's state is cold when its turn comes, as under load. The work of one worker, on one thread, with wsworks' pako classes; carry also copies each window once each way (the trip to the worker and back). A fresh process per row.`,
+    'The `pool` engine keeps each connection sticky to its worker. With pako (the first two states) that was measured against carrying the windows; with the WASM classes it now runs (`wasm`), the sticky state is only the windows.',
+    '',
+    `Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Command: \`taskset -c 0 node bench/pool/takeover.mjs\` — connections with permessage-deflate context takeover both ways (15-bit windows, level 6, memLevel 8), rounds of one JSON message each way per connection (${roundsFor(1000)} rounds at 1,000 connections, more with fewer, the first two not timed), connections served in turn, so each one's state is cold when its turn comes, as under load. The work of one worker, on one thread: sticky and carry with the js engine's pako classes (carry also copies each window once each way, the trip to the worker and back), wasm with the WASM classes the wasm/pool/auto engines use (sticky; their state is only the two windows). A fresh process per row.`,
     '',
     'RSS per connection is the growth of the process\'s RSS over the run divided by the connections, after GC; with few connections it is lost in the noise and not shown.',
     '',
@@ -120,8 +125,14 @@ async function measure(mode, size) {
   let state;
   let inflateMsg;
   let deflateMsg;
-  if (mode === 'sticky') {
-    state = Array.from({ length: CONNECTIONS }, () => ({ inflater: new MessageInflater(15, false), deflater: new MessageDeflater(15, false) }));
+  if (mode === 'sticky' || mode === 'wasm') {
+    const { WasmMessageInflater } = await import(new URL('../../dist/engine/wasm-inflater.js', import.meta.url).href);
+    const { WasmMessageDeflater } = await import(new URL('../../dist/engine/wasm-deflater.js', import.meta.url).href);
+    state = Array.from({ length: CONNECTIONS }, () =>
+      mode === 'wasm'
+        ? { inflater: new WasmMessageInflater(15, false), deflater: new WasmMessageDeflater(15, false) }
+        : { inflater: new MessageInflater(15, false), deflater: new MessageDeflater(15, false) },
+    );
     inflateMsg = (c, compressed) => {
       const s = state[c];
       const out = [];
