@@ -4,13 +4,14 @@
  * permessage-deflate unless `--no-deflate`, refuses bad arguments with exit 2 and a usage text,
  * and on SIGTERM/SIGINT closes every client with 1001 and exits 0. Runs the built dist/.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openWs, type TestClient } from './helpers/ws-client.js';
+import { runCli, startEcho, type CliProcess, type EchoProcess } from './helpers/cli-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -31,14 +32,6 @@ beforeAll(() => {
   if (stale) execFileSync('npm', ['run', 'build:ts'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
 }, 130_000);
 
-interface Running {
-  child: ChildProcess;
-  port: number;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 const children: ChildProcess[] = [];
 const clients: TestClient[] = [];
 afterEach(async () => {
@@ -46,31 +39,9 @@ afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-function run(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Running['exited'] } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
+const run = (args: string[]): CliProcess => runCli(CLI, args, ROOT, children);
 /** Starts `wsworks echo` with `extra` arguments and waits for its `listening <port>` line. */
-async function echoServer(extra: string[] = []): Promise<Running> {
-  const r = run(['echo', '--port', '0', '--host', '127.0.0.1', ...extra]);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const m = /^listening (\d+)$/m.exec(r.stdout());
-    if (m) return { ...r, port: Number(m[1]) };
-    if (r.child.exitCode !== null) throw new Error(`wsworks exited ${r.child.exitCode}: ${r.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`no "listening" line; stdout: ${r.stdout()} stderr: ${r.stderr()}`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
+const echoServer = (extra: string[] = []): Promise<EchoProcess> => startEcho(CLI, extra, ROOT, children);
 
 async function client(port: number, options?: import('ws').ClientOptions): Promise<TestClient> {
   const c = await openWs(`ws://127.0.0.1:${port}/`, undefined, options);

@@ -6,6 +6,7 @@
 import { deflateRawSync, constants as zc } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { utf8Text } from './helpers/test-data.js';
 import { jsEngine } from '../src/engine/js.js';
 import { wasmEngine } from '../src/engine/wasm.js';
 import { MAX_WINDOW } from '../src/engine/wasm-module.js';
@@ -55,32 +56,6 @@ function encodeFrame(f: FrameSpec): Buffer {
   return Buffer.concat([head, key, body]);
 }
 
-/** Deterministic text of about `length` bytes: ASCII, 2-, 3- and 4-byte characters by `weights`. */
-function textOf(seed: number, length: number, weights: readonly number[]): Buffer {
-  let s = seed >>> 0 || 1;
-  const next = (): number => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 0x100000000;
-  };
-  const total = weights.reduce((a, b) => a + b, 0);
-  let out = '';
-  let bytes = 0;
-  while (bytes < length) {
-    let r = next() * total;
-    let kind = 0;
-    while (r >= weights[kind]!) r -= weights[kind++]!;
-    let cp =
-      kind === 0 ? 0x20 + Math.floor(next() * 0x5f) : kind === 1 ? 0x80 + Math.floor(next() * 0x780) : kind === 2 ? 0x800 + Math.floor(next() * 0xf800) : 0x10000 + Math.floor(next() * 0x100000);
-    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0x4e00;
-    const ch = String.fromCodePoint(cp);
-    out += ch;
-    bytes += Buffer.byteLength(ch);
-  }
-  return Buffer.from(out);
-}
-
 const BAD_BYTES = [0x80, 0xbf, 0xc0, 0xc1, 0xc3, 0xe0, 0xed, 0xa0, 0xf0, 0xf4, 0x90, 0xf5, 0xff];
 
 const payloadLength = fc.oneof(
@@ -105,7 +80,7 @@ const payloadArb = (text: boolean) =>
     })
     .map(({ seed, length, weights, damage, cut }) => {
       let bytes: Buffer;
-      if (text) bytes = textOf(seed, length, weights);
+      if (text) bytes = utf8Text(seed, length, weights);
       else {
         bytes = Buffer.alloc(length);
         let s = seed >>> 0 || 7;
@@ -381,7 +356,7 @@ describe('wasm and js engines decode alike', () => {
     let total = 0;
     for (let i = 0; total < MAX_WINDOW * 2.5; i++) {
       const len = (i * 7919) % 300;
-      const payload = i % 3 === 0 ? textOf(i, len, [4, 2, 2, 1]) : Buffer.alloc(len, i);
+      const payload = i % 3 === 0 ? utf8Text(i, len, [4, 2, 2, 1]) : Buffer.alloc(len, i);
       const f = encodeFrame({ opcode: i % 3 === 0 ? 1 : 2, fin: true, rsv: 0, masked: true, mask: i * 2654435761, payload, length: 'min' });
       frames.push(f);
       total += f.length;
@@ -393,7 +368,7 @@ describe('wasm and js engines decode alike', () => {
   });
 
   it('a 1 MiB multi-byte text frame in one chunk is one view of the chunk, and agrees in 64 KiB chunks', () => {
-    const text = textOf(5, 1 << 20, [4, 2, 2, 1]);
+    const text = utf8Text(5, 1 << 20, [4, 2, 2, 1]);
     const bytes = encodeFrame({ opcode: 1, fin: true, rsv: 0, masked: true, mask: 0xdeadbeef, payload: text, length: 'min' });
     const codec = wasmEngine.createCodec({ maxMessageSize: 0, deflate: null });
     const chunk = Buffer.from(bytes);
@@ -412,7 +387,7 @@ describe('wasm and js engines decode alike', () => {
   });
 
   it('compressed text with context takeover across messages, and a bomb against the limit', () => {
-    const messages = [textOf(1, 3000, [4, 2, 2, 1]), textOf(2, 100_000, [30, 0, 1, 0]), textOf(3, 10, [1, 0, 0, 0])];
+    const messages = [utf8Text(1, 3000, [4, 2, 2, 1]), utf8Text(2, 100_000, [30, 0, 1, 0]), utf8Text(3, 10, [1, 0, 0, 0])];
     const frames = messages.map((m, i) => encodeFrame({ opcode: 1, fin: true, rsv: 0x40, masked: true, mask: i, payload: compress(m), length: 'min' }));
     const deflate: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
     const bytes = Buffer.concat(frames);

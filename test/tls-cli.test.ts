@@ -6,13 +6,14 @@
  * Runs the command compiled into a private directory, so it never races the other CLI test
  * rebuilding dist/.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openWs, waitUntil, type TestClient } from './helpers/ws-client.js';
+import { runCli, startEcho, type CliProcess, type EchoProcess } from './helpers/cli-process.js';
 import { PFX_PASSWORD, makePki, type Pki } from './helpers/tls-pki.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -46,28 +47,8 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-function run(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: pki.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function echoServer(extra: string[]): Promise<ReturnType<typeof run> & { port: number }> {
-  const r = run(['echo', '--port', '0', '--host', '127.0.0.1', ...extra]);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const m = /^listening (\d+)$/m.exec(r.stdout());
-    if (m) return { ...r, port: Number(m[1]) };
-    if (r.child.exitCode !== null) throw new Error(`wsworks exited ${r.child.exitCode}: ${r.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`no "listening" line; stderr: ${r.stderr()}`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
+const run = (args: string[]): CliProcess => runCli(cli, args, pki.dir, children);
+const echoServer = (extra: string[]): Promise<EchoProcess> => startEcho(cli, extra, pki.dir, children);
 
 async function wssClient(port: number, options: import('ws').ClientOptions = {}): Promise<TestClient> {
   const c = await openWs(`wss://127.0.0.1:${port}/`, undefined, { ca: pki.read('ca.crt'), ...options });
@@ -152,22 +133,13 @@ describe('wsworks echo from a package without build/wsworks.wasm', () => {
       cpSync(join(buildDir, 'dist'), join(bare, 'dist'), { recursive: true });
       const bareCli = join(bare, 'dist', 'cli.js');
       for (const engine of [[], ['--engine', 'wasm'], ['--engine', 'pool']]) {
-        const child = spawn(process.execPath, [bareCli, 'echo', '--port', '0', '--host', '127.0.0.1', ...engine], { stdio: ['ignore', 'pipe', 'pipe'] });
-        children.push(child);
-        let out = '';
-        let err = '';
-        child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-        child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-        const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-        expect(code, `${engine.join(' ') || 'default engine'}: ${err}`).toBe(1);
-        expect(out).toBe('');
-        expect(err).toMatch(/cannot load .*build\/wsworks\.wasm.*npm run build:wasm/);
+        const r = runCli(bareCli, ['echo', '--port', '0', '--host', '127.0.0.1', ...engine], bare, children);
+        const { code } = await r.exited;
+        expect(code, `${engine.join(' ') || 'default engine'}: ${r.stderr()}`).toBe(1);
+        expect(r.stdout()).toBe('');
+        expect(r.stderr()).toMatch(/cannot load .*build\/wsworks\.wasm.*npm run build:wasm/);
       }
-      const js = spawn(process.execPath, [bareCli, 'echo', '--port', '0', '--host', '127.0.0.1', '--engine', 'js'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(js);
-      let out = '';
-      js.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-      await waitUntil(() => /^listening \d+$/m.test(out), 15_000, 'the js engine listening');
+      await startEcho(bareCli, ['--engine', 'js'], bare, children);
     } finally {
       rmSync(bare, { recursive: true, force: true });
     }

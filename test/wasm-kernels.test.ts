@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { utf8Text } from './helpers/test-data.js';
 import { TABLE_CAPACITY, WASM_URL, wasmRuntime } from '../src/engine/wasm-module.js';
 import {
   CLOSE_INVALID_CODE,
@@ -42,36 +43,6 @@ function put(bytes: Uint8Array, offset = 0): number {
   return AT + offset;
 }
 
-/** A random-ish UTF-8 text: ASCII, 2-, 3- and 4-byte characters mixed as `weights` say. */
-function textOf(seed: number, length: number, weights: readonly number[] = [4, 2, 2, 1]): Buffer {
-  let s = seed >>> 0 || 1;
-  const next = (): number => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 0x100000000;
-  };
-  const total = weights.reduce((a, b) => a + b, 0);
-  const parts: string[] = [];
-  let bytes = 0;
-  while (bytes < length) {
-    let r = next() * total;
-    let kind = 0;
-    while (r >= weights[kind]!) r -= weights[kind++]!;
-    let cp: number;
-    if (kind === 0) cp = 0x20 + Math.floor(next() * 0x5f);
-    else if (kind === 1) cp = 0x80 + Math.floor(next() * 0x780);
-    else if (kind === 2) {
-      cp = 0x800 + Math.floor(next() * 0xf800);
-      if (cp >= 0xd800 && cp <= 0xdfff) cp = 0x4e00;
-    } else cp = 0x10000 + Math.floor(next() * 0x100000);
-    const ch = String.fromCodePoint(cp);
-    parts.push(ch);
-    bytes += Buffer.byteLength(ch);
-  }
-  return Buffer.from(parts.join(''));
-}
-
 /** Bytes that are mostly UTF-8 with, sometimes, a few bad ones. */
 const utf8ish = fc
   .record({
@@ -84,7 +55,7 @@ const utf8ish = fc
     truncate: fc.nat({ max: 3 }),
   })
   .map(({ seed, length, weights, damage, truncate }) => {
-    const text = textOf(seed, length, weights);
+    const text = utf8Text(seed, length, weights);
     const out = Buffer.from(text.subarray(0, Math.max(0, text.length - truncate)));
     for (const d of damage) if (out.length > 0) out[d.at % out.length] = d.byte;
     return out;
@@ -129,7 +100,7 @@ describe('unmask', () => {
   });
 
   it('unmasks a payload split at any point as if it were whole', () => {
-    const data = textOf(7, 5000);
+    const data = utf8Text(7, 5000);
     const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
     const whole = Buffer.from(data);
     unmaskJs(whole, 0, whole.length, mask);
@@ -233,7 +204,7 @@ describe('utf8Validate', () => {
 
   it('validates long multi-byte and ASCII texts', () => {
     for (const weights of [[1, 0, 0, 0], [4, 2, 2, 1], [0, 0, 1, 0]]) {
-      const text = textOf(42, 50_000, weights).subarray(0, 40_000); // may cut a character
+      const text = utf8Text(42, 50_000, weights).subarray(0, 40_000); // may cut a character
       const js = jsPieces([text]);
       expect(wasmPieces([text])).toEqual(js);
       expect(utf8IsValidWasm(text)).toBe(js.results[0] === -1 && js.complete);

@@ -102,3 +102,36 @@ export function pdfLike(size: number): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * Deterministic UTF-8 text of at least `length` bytes (it stops at the first character that
+ * reaches it): ASCII, 2-, 3- and 4-byte characters mixed as `weights` say, never a surrogate.
+ */
+export function utf8Text(seed: number, length: number, weights: readonly number[] = [4, 2, 2, 1]): Buffer {
+  let s = seed >>> 0 || 1;
+  const next = (): number => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 0x100000000;
+  };
+  const total = weights.reduce((a, b) => a + b, 0);
+  const parts: string[] = [];
+  let bytes = 0;
+  while (bytes < length) {
+    let r = next() * total;
+    let kind = 0;
+    while (r >= weights[kind]!) r -= weights[kind++]!;
+    let cp: number;
+    if (kind === 0) cp = 0x20 + Math.floor(next() * 0x5f);
+    else if (kind === 1) cp = 0x80 + Math.floor(next() * 0x780);
+    else if (kind === 2) {
+      cp = 0x800 + Math.floor(next() * 0xf800);
+      if (cp >= 0xd800 && cp <= 0xdfff) cp = 0x4e00;
+    } else cp = 0x10000 + Math.floor(next() * 0x100000);
+    const ch = String.fromCodePoint(cp);
+    parts.push(ch);
+    bytes += Buffer.byteLength(ch);
+  }
+  return Buffer.from(parts.join(''));
+}
+
