@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Histogram } from './histogram.mjs';
@@ -180,34 +181,20 @@ function startServer(spec, scenario, { exposeGc = false } = {}) {
   const [cmd, args] = pinned(opts['server-cpus'], argv);
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WSWORKS_REPORT_ELD: '1' } });
   const server = { child, pid: child.pid, stderr: '', info: null, port: 0, exit: null, statsWaiters: [] };
-  let buffered = '';
-  child.stdout.on('data', (d) => {
-    buffered += d;
-    let nl;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line.startsWith('listening ')) server.port = Number(line.slice(10));
-      else if (line.startsWith('info ')) server.info = JSON.parse(line.slice(5));
-      else if (line.startsWith('STATS ')) server.statsWaiters.shift()?.(JSON.parse(line.slice(6)));
-    }
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line.startsWith('listening ')) server.port = Number(line.slice(10));
+    else if (line.startsWith('info ')) server.info = JSON.parse(line.slice(5));
+    else if (line.startsWith('STATS ')) server.statsWaiters.shift()?.(JSON.parse(line.slice(6)));
     if (server.port && server.info) server.onReady?.();
   });
   // stderr lines are tagged with the phase they came in: startup, load (connections open,
   // traffic or idle), teardown (after the measurement, while clients go away and it stops).
   server.phase = 'startup';
   server.stderrCounts = {};
-  let errBuffered = '';
-  child.stderr.on('data', (d) => {
-    errBuffered += d;
-    let nl;
-    while ((nl = errBuffered.indexOf('\n')) >= 0) {
-      const line = errBuffered.slice(0, nl);
-      errBuffered = errBuffered.slice(nl + 1);
-      if (!line.trim()) continue;
-      server.stderrCounts[server.phase] = (server.stderrCounts[server.phase] ?? 0) + 1;
-      if (server.stderr.length < 20000) server.stderr += `[${server.phase}] ${line}\n`;
-    }
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    if (!line.trim()) return;
+    server.stderrCounts[server.phase] = (server.stderrCounts[server.phase] ?? 0) + 1;
+    if (server.stderr.length < 20000) server.stderr += `[${server.phase}] ${line}\n`;
   });
   child.stdin.on('error', () => {});
   server.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve((server.exit = { code, signal }))));
